@@ -1,0 +1,546 @@
+#include "esp/esp_engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "esp/ip_headers.hpp"
+
+namespace ipsecgw::esp {
+
+struct EspEngine::Work {
+    uint8_t iv[16];             // salt || explicit IV (12 bytes used)
+    uint8_t aad[12];            // SPI || [seq hi] || seq lo
+    uint8_t tag[16];            // computed tag (inbound)
+    const gcm_key_data* key;
+    uint8_t* text;              // bytes to encrypt/decrypt, in place
+    uint8_t* icv;               // ICV in the packet
+    uint32_t text_len;
+    uint32_t aad_len;
+    uint32_t esp_off;           // offset of the ESP header from pkt.data
+    uint32_t nh_field;          // offset of the byte that names ESP (transport mode)
+    bool aes256;
+    bool active;                // has a crypto job in this burst
+    bool crypto_ok;
+    uint8_t outer_ecn;          // inbound tunnel: ECN of the outer header
+};
+
+namespace {
+
+// Where the ESP header sits in a received packet, after the outer header checks.
+struct OuterInfo {
+    uint32_t ip_len;   // IP packet length from its header (L2 padding excluded)
+    uint32_t esp_off;  // offset of the ESP header
+    uint32_t nh_field; // offset of the byte naming ESP as next protocol
+    uint8_t ecn;
+};
+
+Status parse_outer(const Packet& pkt, OuterInfo* o)
+{
+    const uint8_t* p = pkt.data;
+    if (pkt.len < 1)
+        return Status::Truncated;
+    unsigned version = p[0] >> 4;
+    if (version == 4) {
+        if (pkt.len < kIpv4MinHeader)
+            return Status::Truncated;
+        uint32_t ihl = (p[0] & 0x0f) * 4u, tot = load16(p + 2);
+        if (ihl < kIpv4MinHeader || tot < ihl)
+            return Status::MalformedOuter;
+        if (tot > pkt.len)
+            return Status::Truncated;
+        if (ipv4_header_checksum(p, ihl) != 0)
+            return Status::MalformedOuter;
+        if (load16(p + 6) & 0x3fff)  // MF set or non-zero offset
+            return Status::Fragmented;
+        if (p[9] != kProtoEsp)
+            return Status::MalformedOuter;
+        *o = {tot, ihl, 9, uint8_t(p[1] & 3)};
+        return Status::Ok;
+    }
+    if (version == 6) {
+        if (pkt.len < kIpv6Header)
+            return Status::Truncated;
+        uint32_t tot = kIpv6Header + load16(p + 4);
+        if (tot > pkt.len)
+            return Status::Truncated;
+        uint32_t nh_field = 6, esp_at;
+        if (!ipv6_find_esp(p, tot, &nh_field, &esp_at)) {
+            // Tell a fragment from a packet that simply is not ESP.
+            return p[nh_field] == 44 ? Status::Fragmented : Status::MalformedOuter;
+        }
+        *o = {tot, esp_at, nh_field, uint8_t(ip_tos(p) & 3)};
+        return Status::Ok;
+    }
+    return Status::MalformedOuter;
+}
+
+bool icv_equal(const uint8_t* a, const uint8_t* b)
+{
+    // Constant time: no early exit that would leak how many bytes matched.
+    uint8_t diff = 0;
+    for (uint32_t i = 0; i < kIcvLen; ++i)
+        diff |= uint8_t(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+// Validates the IP header at the start of an outbound (plaintext) packet and
+// returns its length, or 0 if it is not a well-formed IPv4/IPv6 packet.
+uint32_t plain_ip_length(const Packet& pkt)
+{
+    const uint8_t* p = pkt.data;
+    if (pkt.len < 1)
+        return 0;
+    if (p[0] >> 4 == 4) {
+        if (pkt.len < kIpv4MinHeader)
+            return 0;
+        uint32_t ihl = (p[0] & 0x0f) * 4u, tot = load16(p + 2);
+        return ihl >= kIpv4MinHeader && tot >= ihl && tot <= pkt.len ? tot : 0;
+    }
+    if (p[0] >> 4 == 6) {
+        if (pkt.len < kIpv6Header)
+            return 0;
+        uint32_t tot = kIpv6Header + load16(p + 4);
+        return tot <= pkt.len ? tot : 0;
+    }
+    return 0;
+}
+
+void fill_nonce(uint8_t* iv, uint8_t* aad, uint32_t* aad_len, const Sa& sa, uint64_t seq)
+{
+    std::memcpy(iv, sa.salt(), 4);
+    store64(iv + 4, seq);  // the explicit IV: the sequence number is unique per key
+    store32(aad, sa.spi());
+    if (sa.esn()) {
+        store32(aad + 4, uint32_t(seq >> 32));
+        store32(aad + 8, uint32_t(seq));
+        *aad_len = 12;
+    } else {
+        store32(aad + 4, uint32_t(seq));
+        *aad_len = 8;
+    }
+}
+
+void write_outer_v4(uint8_t* h, const SaConfig& c, const uint8_t* inner, uint32_t total, uint64_t seq)
+{
+    uint8_t tos = ip_tos(inner);
+    uint8_t dscp = c.copy_dscp ? uint8_t(tos >> 2) : c.dscp;
+    bool df;
+    switch (c.df) {
+    case DfPolicy::Set: df = true; break;
+    case DfPolicy::Clear: df = false; break;
+    default: df = (inner[0] >> 4) == 6 || (load16(inner + 6) & 0x4000); break;
+    }
+    h[0] = 0x45;
+    h[1] = uint8_t(dscp << 2 | (tos & 3));  // RFC 6040 normal mode: ECN copied
+    store16(h + 2, uint16_t(total));
+    store16(h + 4, uint16_t(seq));          // ID: unique per SA for 2^16 packets
+    store16(h + 6, df ? 0x4000 : 0);
+    h[8] = c.outer_ttl;
+    h[9] = kProtoEsp;
+    std::memcpy(h + 12, c.tunnel_src.bytes.data(), 4);
+    std::memcpy(h + 16, c.tunnel_dst.bytes.data(), 4);
+    ipv4_set_checksum(h);
+}
+
+void write_outer_v6(uint8_t* h, const SaConfig& c, const uint8_t* inner, uint32_t total)
+{
+    uint8_t tos = ip_tos(inner);
+    uint8_t dscp = c.copy_dscp ? uint8_t(tos >> 2) : c.dscp;
+    uint8_t tc = uint8_t(dscp << 2 | (tos & 3));
+    store32(h, 6u << 28 | uint32_t(tc) << 20);
+    store16(h + 4, uint16_t(total - kIpv6Header));
+    h[6] = kProtoEsp;
+    h[7] = c.outer_ttl;
+    std::memcpy(h + 8, c.tunnel_src.bytes.data(), 16);
+    std::memcpy(h + 24, c.tunnel_dst.bytes.data(), 16);
+}
+
+Status state_status(const Sa& sa)
+{
+    switch (sa.state()) {
+    case SaState::Active: return Status::Ok;
+    case SaState::Exhausted: return Status::SeqExhausted;
+    default: return Status::SaNotActive;
+    }
+}
+
+}  // namespace
+
+bool peek_spi(const Packet& pkt, uint32_t* spi, Status* why)
+{
+    OuterInfo o;
+    Status s = parse_outer(pkt, &o);
+    if (s == Status::Ok && o.ip_len < o.esp_off + kEspHeaderLen)
+        s = Status::Truncated;
+    *why = s;
+    if (s != Status::Ok)
+        return false;
+    *spi = load32(pkt.data + o.esp_off);
+    return true;
+}
+
+EspEngine::EspEngine(CryptoPath path)
+    : mgr_(alloc_mb_mgr(0)), path_(path), work_(new Work[kMaxBurst])
+{
+    if (!mgr_)
+        throw std::bad_alloc();
+    init_mb_mgr_auto(mgr_, nullptr);
+}
+
+EspEngine::~EspEngine()
+{
+    explicit_bzero(work_, sizeof(Work) * kMaxBurst);  // nonces and tags
+    delete[] work_;
+    free_mb_mgr(mgr_);
+}
+
+const char* EspEngine::arch_name() const
+{
+    switch (mgr_->used_arch) {
+    case IMB_ARCH_NOAESNI: return "no-aesni";
+    case IMB_ARCH_SSE: return "sse";
+    case IMB_ARCH_AVX: return "avx";
+    case IMB_ARCH_AVX2: return "avx2";
+    case IMB_ARCH_AVX512: return "avx512";
+    default: return "unknown";
+    }
+}
+
+void EspEngine::run_crypto(Work* w, uint32_t n, bool encrypt)
+{
+    if (path_ == CryptoPath::Direct) {
+        struct gcm_context_data ctx;
+        for (uint32_t i = 0; i < n; ++i) {
+            Work& x = w[i];
+            if (!x.active)
+                continue;
+            uint8_t* tag = encrypt ? x.icv : x.tag;
+            if (encrypt) {
+                if (x.aes256)
+                    IMB_AES256_GCM_ENC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
+                else
+                    IMB_AES128_GCM_ENC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
+            } else {
+                if (x.aes256)
+                    IMB_AES256_GCM_DEC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
+                else
+                    IMB_AES128_GCM_DEC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
+            }
+            x.crypto_ok = true;
+        }
+        return;
+    }
+    auto complete = [](IMB_JOB* job) {
+        auto* x = static_cast<Work*>(job->user_data);
+        x->crypto_ok = job->status == IMB_STATUS_COMPLETED;
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+        Work& x = w[i];
+        if (!x.active)
+            continue;
+        IMB_JOB* job = IMB_GET_NEXT_JOB(mgr_);
+        job->cipher_mode = IMB_CIPHER_GCM;
+        job->hash_alg = IMB_AUTH_AES_GMAC;
+        job->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+        job->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+        job->enc_keys = x.key;
+        job->dec_keys = x.key;
+        job->key_len_in_bytes = x.aes256 ? IMB_KEY_256_BYTES : IMB_KEY_128_BYTES;
+        job->src = x.text;
+        job->dst = x.text;
+        job->cipher_start_src_offset_in_bytes = 0;
+        job->msg_len_to_cipher_in_bytes = x.text_len;
+        job->hash_start_src_offset_in_bytes = 0;
+        job->msg_len_to_hash_in_bytes = x.text_len;
+        job->iv = x.iv;
+        job->iv_len_in_bytes = 12;
+        job->u.GCM.aad = x.aad;
+        job->u.GCM.aad_len_in_bytes = x.aad_len;
+        job->auth_tag_output = encrypt ? x.icv : x.tag;
+        job->auth_tag_output_len_in_bytes = kIcvLen;
+        job->user_data = &x;
+        x.crypto_ok = false;
+        for (IMB_JOB* done = IMB_SUBMIT_JOB(mgr_); done; done = IMB_GET_COMPLETED_JOB(mgr_))
+            complete(done);
+    }
+    while (IMB_JOB* done = IMB_FLUSH_JOB(mgr_))
+        complete(done);
+}
+
+void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Status* status)
+{
+    for (uint32_t base = 0; base < total; base += kMaxBurst) {
+        uint32_t n = std::min<uint32_t>(kMaxBurst, total - base);
+        Packet* pk = pkts + base;
+        Sa* const* sa = sas + base;
+        Status* st = status + base;
+
+        // Sequence numbers are reserved once per run of packets of one SA.
+        Sa* run_sa = nullptr;
+        uint64_t run_next = 0;
+        uint32_t run_left = 0;
+
+        for (uint32_t i = 0; i < n; ++i) {
+            Work& w = work_[i];
+            w.active = false;
+            Packet& p = pk[i];
+            Sa* s = sa[i];
+            if (!s || s->direction() != Direction::Outbound) {
+                st[i] = s ? Status::BadSpi : Status::SaNotActive;
+                continue;
+            }
+            if (Status ss = state_status(*s); ss != Status::Ok) {
+                st[i] = ss;
+                continue;
+            }
+            uint32_t ip_len = plain_ip_length(p);
+            if (ip_len == 0) {
+                st[i] = Status::MalformedInner;
+                continue;
+            }
+            p.trim(p.len - ip_len);  // drop L2 padding
+
+            const SaConfig& c = s->config();
+            bool v4 = (p.data[0] >> 4) == 4;
+            uint32_t keep;        // header bytes that stay in front of ESP
+            uint32_t nh_field = 0;
+            uint8_t next_header;
+            uint32_t outer = 0;
+            if (s->mode() == Mode::Tunnel) {
+                keep = 0;
+                next_header = v4 ? kProtoIpv4 : kProtoIpv6;
+                outer = c.tunnel_src.is_v4() ? kIpv4MinHeader : kIpv6Header;
+            } else if (v4) {
+                keep = (p.data[0] & 0x0f) * 4u;
+                nh_field = 9;
+                next_header = p.data[9];
+            } else {
+                if (!ipv6_find_esp_insert(p.data, p.len, &nh_field, &keep)) {
+                    st[i] = Status::MalformedInner;
+                    continue;
+                }
+                next_header = p.data[nh_field];
+            }
+            uint32_t payload = p.len - keep;
+            uint32_t pad = (4 - (payload + kTrailerLen) % 4) % 4;
+            uint32_t grow_front = outer + kEspHeaderLen + kIvLen;
+            uint32_t grow_back = pad + kTrailerLen + kIcvLen;
+            uint32_t new_len = p.len + grow_front + grow_back;
+            bool out_v4 = s->mode() == Mode::Tunnel ? c.tunnel_src.is_v4() : v4;
+            if (new_len > (out_v4 ? 65535u : 65535u + kIpv6Header)) {
+                st[i] = Status::TooBig;
+                continue;
+            }
+            if (p.headroom < grow_front) {
+                st[i] = Status::NoHeadroom;
+                continue;
+            }
+            if (p.tailroom < grow_back) {
+                st[i] = Status::NoTailroom;
+                continue;
+            }
+            if (s != run_sa || run_left == 0) {
+                uint32_t want = 1;
+                while (i + want < n && sa[i + want] == s)
+                    ++want;
+                run_left = s->reserve_seq(want, &run_next);
+                run_sa = s;
+                if (run_left == 0) {
+                    st[i] = Status::SeqExhausted;
+                    continue;
+                }
+            }
+            uint64_t seq = run_next++;
+            --run_left;
+
+            // Trailer: pad 1, 2, 3 ..., pad length, next header.
+            uint8_t* tail = p.data + p.len;
+            for (uint32_t k = 0; k < pad; ++k)
+                tail[k] = uint8_t(k + 1);
+            tail[pad] = uint8_t(pad);
+            tail[pad + 1] = next_header;
+
+            // Front: move kept headers down (transport) or add the outer header (tunnel).
+            const uint8_t* inner = p.data;
+            uint8_t inner_hdr[kIpv6Header];  // tunnel: inner header fields feed the outer one
+            std::memcpy(inner_hdr, inner, v4 ? kIpv4MinHeader : kIpv6Header);
+            p.prepend(grow_front);
+            p.append(grow_back);
+            if (keep)
+                std::memmove(p.data, p.data + grow_front, keep);
+            uint8_t* esp = p.data + outer + keep;
+            if (s->mode() == Mode::Tunnel) {
+                if (out_v4)
+                    write_outer_v4(p.data, c, inner_hdr, p.len, seq);
+                else
+                    write_outer_v6(p.data, c, inner_hdr, p.len);
+            } else if (v4) {
+                p.data[9] = kProtoEsp;
+                store16(p.data + 2, uint16_t(p.len));
+                ipv4_set_checksum(p.data);
+            } else {
+                p.data[nh_field] = kProtoEsp;
+                store16(p.data + 4, uint16_t(p.len - kIpv6Header));
+            }
+            store32(esp, s->spi());
+            store32(esp + 4, uint32_t(seq));
+            store64(esp + 8, seq);
+
+            fill_nonce(w.iv, w.aad, &w.aad_len, *s, seq);
+            w.key = &s->gcm_key();
+            w.aes256 = s->aead() == Aead::AesGcm256;
+            w.text = esp + kEspHeaderLen + kIvLen;
+            w.text_len = payload + pad + kTrailerLen;
+            w.icv = w.text + w.text_len;
+            w.active = true;
+            st[i] = Status::Ok;
+        }
+        run_crypto(work_, n, true);
+        for (uint32_t i = 0; i < n; ++i)
+            if (work_[i].active && !work_[i].crypto_ok)
+                st[i] = Status::CryptoError;
+    }
+}
+
+void EspEngine::decrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Status* status, uint64_t* seqs)
+{
+    for (uint32_t base = 0; base < total; base += kMaxBurst) {
+        uint32_t n = std::min<uint32_t>(kMaxBurst, total - base);
+        Packet* pk = pkts + base;
+        Sa* const* sa = sas + base;
+        Status* st = status + base;
+        uint64_t seq_of[kMaxBurst];
+
+        for (uint32_t i = 0; i < n; ++i) {
+            Work& w = work_[i];
+            w.active = false;
+            Packet& p = pk[i];
+            OuterInfo o;
+            if (Status s = parse_outer(p, &o); s != Status::Ok) {
+                st[i] = s;
+                continue;
+            }
+            p.trim(p.len - o.ip_len);
+            uint32_t esp_len = p.len - o.esp_off;
+            // Smallest ESP packet: header, IV, 4 bytes of padded trailer, ICV.
+            if (esp_len < kEspHeaderLen + kIvLen + 4 + kIcvLen) {
+                st[i] = Status::Truncated;
+                continue;
+            }
+            uint8_t* esp = p.data + o.esp_off;
+            Sa* s = sa[i];
+            if (!s || s->direction() != Direction::Inbound || s->spi() != load32(esp)) {
+                st[i] = Status::BadSpi;
+                continue;
+            }
+            if (s->state() != SaState::Active) {
+                st[i] = Status::SaNotActive;
+                continue;
+            }
+            uint64_t seq;
+            switch (s->replay().check(load32(esp + 4), &seq)) {
+            case ReplayVerdict::Replayed: st[i] = Status::Replayed; continue;
+            case ReplayVerdict::OutsideWindow: st[i] = Status::OutsideWindow; continue;
+            case ReplayVerdict::Ok: break;
+            }
+            seq_of[i] = seq;
+            fill_nonce(w.iv, w.aad, &w.aad_len, *s, seq);
+            std::memcpy(w.iv + 4, esp + kEspHeaderLen, kIvLen);  // the sender's explicit IV
+            w.key = &s->gcm_key();
+            w.aes256 = s->aead() == Aead::AesGcm256;
+            w.text = esp + kEspHeaderLen + kIvLen;
+            w.text_len = esp_len - kEspHeaderLen - kIvLen - kIcvLen;
+            w.icv = w.text + w.text_len;
+            w.esp_off = o.esp_off;
+            w.nh_field = o.nh_field;
+            w.outer_ecn = o.ecn;
+            w.active = true;
+        }
+        run_crypto(work_, n, false);
+
+        for (uint32_t i = 0; i < n; ++i) {
+            Work& w = work_[i];
+            if (!w.active)
+                continue;
+            Packet& p = pk[i];
+            Sa* s = sa[i];
+            if (!w.crypto_ok) {
+                st[i] = Status::CryptoError;
+                continue;
+            }
+            if (!icv_equal(w.tag, w.icv)) {
+                st[i] = Status::IcvFailure;
+                continue;
+            }
+            // Only now, with the packet authenticated, may the window move.
+            switch (s->replay().accept(seq_of[i])) {
+            case ReplayVerdict::Replayed: st[i] = Status::Replayed; continue;
+            case ReplayVerdict::OutsideWindow: st[i] = Status::OutsideWindow; continue;
+            case ReplayVerdict::Ok: break;
+            }
+            if (seqs)
+                seqs[base + i] = seq_of[i];
+            uint8_t pad = w.text[w.text_len - 2];
+            uint8_t nh = w.text[w.text_len - 1];
+            if (pad + kTrailerLen > w.text_len) {
+                st[i] = Status::BadPad;
+                continue;
+            }
+            uint32_t payload = w.text_len - kTrailerLen - pad;
+            bool pad_ok = true;
+            for (uint32_t k = 0; k < pad; ++k)
+                pad_ok &= w.text[payload + k] == k + 1;
+            if (!pad_ok) {
+                st[i] = Status::BadPad;
+                continue;
+            }
+            if (nh == kProtoNone) {
+                st[i] = Status::DummyPacket;
+                continue;
+            }
+            uint32_t cut_back = uint32_t(p.len - (w.text - p.data) - payload);
+            if (s->mode() == Mode::Tunnel) {
+                if (nh != kProtoIpv4 && nh != kProtoIpv6) {
+                    st[i] = Status::BadNextHeader;
+                    continue;
+                }
+                Packet inner{w.text, payload, 0, 0};
+                uint32_t inner_len = plain_ip_length(inner);
+                if (inner_len == 0 || (inner.data[0] >> 4) != (nh == kProtoIpv4 ? 4u : 6u)) {
+                    st[i] = Status::MalformedInner;
+                    continue;
+                }
+                int ecn = ecn_decapsulate(ip_tos(inner.data) & 3, w.outer_ecn);
+                if (ecn < 0) {
+                    st[i] = Status::EcnDrop;
+                    continue;
+                }
+                if (ecn != (ip_tos(inner.data) & 3))
+                    ip_set_ecn(inner.data, uint8_t(ecn));
+                p.strip_front(uint32_t(w.text - p.data));
+                // Anything after the inner packet is TFC padding (RFC 4303 §2.7).
+                p.trim(cut_back + payload - inner_len);
+            } else {
+                if (nh == kProtoEsp) {
+                    st[i] = Status::BadNextHeader;
+                    continue;
+                }
+                uint32_t hdr = w.esp_off;
+                std::memmove(p.data + kEspHeaderLen + kIvLen, p.data, hdr);
+                p.strip_front(kEspHeaderLen + kIvLen);
+                p.trim(cut_back);
+                p.data[w.nh_field] = nh;  // the byte that named ESP now names the payload
+                if ((p.data[0] >> 4) == 4) {
+                    store16(p.data + 2, uint16_t(p.len));
+                    ipv4_set_checksum(p.data);
+                } else {
+                    store16(p.data + 4, uint16_t(p.len - kIpv6Header));
+                }
+            }
+            st[i] = Status::Ok;
+        }
+    }
+}
+
+}  // namespace ipsecgw::esp

@@ -1,0 +1,87 @@
+#include "esp/sa.hpp"
+
+#include <cstring>
+#include <new>
+
+namespace ipsecgw::esp {
+
+namespace {
+
+// Key expansion needs a manager; the control thread keeps one for its lifetime.
+IMB_MGR* expansion_manager()
+{
+    thread_local struct Holder {
+        IMB_MGR* mgr = nullptr;
+        Holder()
+        {
+            mgr = alloc_mb_mgr(0);
+            if (mgr)
+                init_mb_mgr_auto(mgr, nullptr);
+        }
+        ~Holder() { free_mb_mgr(mgr); }
+    } holder;
+    return holder.mgr;
+}
+
+}  // namespace
+
+Sa::Sa(const SaConfig& cfg)
+    : spi_(cfg.spi),
+      direction_(cfg.direction),
+      mode_(cfg.mode),
+      aead_(cfg.aead),
+      esn_(cfg.esn),
+      seq_(cfg.initial_seq),
+      replay_(cfg.replay_window, cfg.esn),
+      cfg_(cfg)
+{
+    std::memcpy(salt_, cfg.salt.data(), 4);
+    uint64_t limit = seq_limit();
+    seq_soft_at_ = cfg.seq_soft_margin >= limit ? 0 : limit - cfg.seq_soft_margin;
+    if (cfg.initial_seq >= limit)
+        state_.store(SaState::Exhausted, std::memory_order_relaxed);
+    cfg_.wipe();  // the copy keeps everything but the secret
+}
+
+std::unique_ptr<Sa> Sa::create(const SaConfig& cfg)
+{
+    IMB_MGR* mgr = expansion_manager();
+    if (!mgr)
+        return nullptr;
+    std::unique_ptr<Sa> sa(new (std::nothrow) Sa(cfg));
+    if (!sa)
+        return nullptr;
+    if (cfg.aead == Aead::AesGcm256)
+        IMB_AES256_GCM_PRE(mgr, cfg.key.data(), &sa->key_);
+    else
+        IMB_AES128_GCM_PRE(mgr, cfg.key.data(), &sa->key_);
+    return sa;
+}
+
+Sa::~Sa()
+{
+    explicit_bzero(&key_, sizeof key_);
+    explicit_bzero(salt_, sizeof salt_);
+}
+
+uint32_t Sa::reserve_seq(uint32_t n, uint64_t* first)
+{
+    uint64_t limit = seq_limit();
+    uint64_t cur = seq_.load(std::memory_order_relaxed);
+    uint64_t take;
+    do {
+        take = std::min<uint64_t>(n, limit - cur);
+        if (take == 0) {
+            state_.store(SaState::Exhausted, std::memory_order_relaxed);
+            return 0;
+        }
+    } while (!seq_.compare_exchange_weak(cur, cur + take, std::memory_order_relaxed));
+    *first = cur + 1;
+    if (cur + take >= seq_soft_at_ && !seq_soft_.load(std::memory_order_relaxed))
+        seq_soft_.store(true, std::memory_order_relaxed);
+    if (cur + take == limit)
+        state_.store(SaState::Exhausted, std::memory_order_relaxed);
+    return uint32_t(take);
+}
+
+}  // namespace ipsecgw::esp

@@ -1,0 +1,71 @@
+// A live security association: expanded AES-GCM key, sequence counter or
+// replay window, state. Created on the control core, used read-mostly by the
+// workers; its key material is wiped when it is destroyed.
+#pragma once
+
+#include <intel-ipsec-mb.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "esp/replay_window.hpp"
+#include "esp/sa_config.hpp"
+
+namespace ipsecgw::esp {
+
+enum class SaState : uint8_t { Active, Exhausted, Dead };
+
+class alignas(64) Sa {
+public:
+    // Expands the key; the config's key material is copied and may be wiped by the caller.
+    static std::unique_ptr<Sa> create(const SaConfig& cfg);
+    ~Sa();
+    Sa(const Sa&) = delete;
+    Sa& operator=(const Sa&) = delete;
+
+    uint32_t spi() const { return spi_; }
+    Direction direction() const { return direction_; }
+    Mode mode() const { return mode_; }
+    Aead aead() const { return aead_; }
+    bool esn() const { return esn_; }
+    const SaConfig& config() const { return cfg_; }  // key fields are zero here
+    SaState state() const { return state_.load(std::memory_order_relaxed); }
+    void kill() { state_.store(SaState::Dead, std::memory_order_relaxed); }
+
+    // Outbound: reserves up to n consecutive sequence numbers; returns how many
+    // were granted (fewer at exhaustion) and the first one in *first.
+    uint32_t reserve_seq(uint32_t n, uint64_t* first);
+    uint64_t last_seq() const { return seq_.load(std::memory_order_relaxed); }
+    uint64_t seq_limit() const { return esn_ ? UINT64_MAX : UINT32_MAX; }
+    // True once the soft sequence margin has been crossed (reported once by the caller).
+    bool seq_soft_reached() const { return seq_soft_.load(std::memory_order_relaxed); }
+
+    ReplayWindow& replay() { return replay_; }
+    const ReplayWindow& replay() const { return replay_; }
+
+    // For the crypto path.
+    const gcm_key_data& gcm_key() const { return key_; }
+    const uint8_t* salt() const { return salt_; }
+
+private:
+    explicit Sa(const SaConfig& cfg);
+
+    // Hot read-only data first: key schedule and identity.
+    gcm_key_data key_;
+    uint32_t spi_;
+    uint8_t salt_[4];
+    Direction direction_;
+    Mode mode_;
+    Aead aead_;
+    bool esn_;
+    std::atomic<SaState> state_{SaState::Active};
+    // Outbound sequence counter on its own line: workers on several lcores bump it.
+    alignas(64) std::atomic<uint64_t> seq_;
+    std::atomic<bool> seq_soft_{false};
+    uint64_t seq_soft_at_;
+    alignas(64) ReplayWindow replay_;
+    SaConfig cfg_;  // copy without key material, for display and tunnel headers
+};
+
+}  // namespace ipsecgw::esp
