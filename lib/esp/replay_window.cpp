@@ -67,6 +67,14 @@ ReplayVerdict ReplayWindow::check(uint32_t seq_low, uint64_t* full) const
     return test(*full);
 }
 
+void ReplayWindow::restart_at(uint64_t highest)
+{
+    std::fill(bits_.get(), bits_.get() + block_mask_ + 1, 0);
+    top_ = highest;
+    if (enabled_ && highest)
+        bits_[(highest >> 6) & block_mask_] |= 1ull << (highest & 63);
+}
+
 bool ReplayWindow::seen(uint64_t full) const
 {
     uint64_t block = full >> 6;

@@ -29,6 +29,10 @@ public:
     // OutsideWindow if another packet got there first.
     ReplayVerdict accept(uint64_t full);
 
+    // Restarts the window as if `highest` had just been received and nothing
+    // else (SA handover, tests that start near the end of a sequence space).
+    void restart_at(uint64_t highest);
+
     uint32_t size() const { return size_; }
     bool enabled() const { return enabled_; }
     uint64_t highest() const { return top_; }
