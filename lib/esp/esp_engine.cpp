@@ -121,8 +121,10 @@ void fill_nonce(uint8_t* iv, uint8_t* aad, uint32_t* aad_len, const Sa& sa, uint
     }
 }
 
-void write_outer_v4(uint8_t* h, const SaConfig& c, const uint8_t* inner, uint32_t total, uint64_t seq)
+// Outer header from the SA's template: only the per-packet fields are written.
+void write_outer_v4(uint8_t* h, const Sa& sa, const uint8_t* inner, uint32_t total, uint64_t seq)
 {
+    const SaConfig& c = sa.config();
     uint8_t tos = ip_tos(inner);
     uint8_t dscp = c.copy_dscp ? uint8_t(tos >> 2) : c.dscp;
     bool df;
@@ -131,29 +133,26 @@ void write_outer_v4(uint8_t* h, const SaConfig& c, const uint8_t* inner, uint32_
     case DfPolicy::Clear: df = false; break;
     default: df = (inner[0] >> 4) == 6 || (load16(inner + 6) & 0x4000); break;
     }
-    h[0] = 0x45;
-    h[1] = uint8_t(dscp << 2 | (tos & 3));  // RFC 6040 normal mode: ECN copied
-    store16(h + 2, uint16_t(total));
-    store16(h + 4, uint16_t(seq));          // ID: unique per SA for 2^16 packets
-    store16(h + 6, df ? 0x4000 : 0);
-    h[8] = c.outer_ttl;
-    h[9] = kProtoEsp;
-    std::memcpy(h + 12, c.tunnel_src.bytes.data(), 4);
-    std::memcpy(h + 16, c.tunnel_dst.bytes.data(), 4);
-    ipv4_set_checksum(h);
+    // The per-packet words are built in registers and summed there: reading
+    // them back after narrow stores would stall on store forwarding.
+    uint8_t tos_out = uint8_t(dscp << 2 | (tos & 3));  // RFC 6040 normal mode: ECN copied
+    uint32_t w0 = 0x45u | uint32_t(tos_out) << 8 | uint32_t(__builtin_bswap16(uint16_t(total))) << 16;
+    // ID: unique per SA for 2^16 packets; flags: DF only.
+    uint32_t w1 = uint32_t(__builtin_bswap16(uint16_t(seq))) | uint32_t(df ? 0x40 : 0) << 16;
+    std::memcpy(h, sa.outer_template(), kIpv4MinHeader);
+    std::memcpy(h, &w0, 4);
+    std::memcpy(h + 4, &w1, 4);
+    store16(h + 10, checksum_finish(sa.outer_template_sum() + w0 + w1));
 }
 
-void write_outer_v6(uint8_t* h, const SaConfig& c, const uint8_t* inner, uint32_t total)
+void write_outer_v6(uint8_t* h, const Sa& sa, const uint8_t* inner, uint32_t total)
 {
+    const SaConfig& c = sa.config();
     uint8_t tos = ip_tos(inner);
     uint8_t dscp = c.copy_dscp ? uint8_t(tos >> 2) : c.dscp;
-    uint8_t tc = uint8_t(dscp << 2 | (tos & 3));
-    store32(h, 6u << 28 | uint32_t(tc) << 20);
+    std::memcpy(h, sa.outer_template(), kIpv6Header);
+    ipv6_set_tclass(h, uint8_t(dscp << 2 | (tos & 3)));
     store16(h + 4, uint16_t(total - kIpv6Header));
-    h[6] = kProtoEsp;
-    h[7] = c.outer_ttl;
-    std::memcpy(h + 8, c.tunnel_src.bytes.data(), 16);
-    std::memcpy(h + 24, c.tunnel_dst.bytes.data(), 16);
 }
 
 Status state_status(const Sa& sa)
@@ -207,30 +206,26 @@ const char* EspEngine::arch_name() const
     }
 }
 
-void EspEngine::run_crypto(Work* w, uint32_t n, bool encrypt)
+void EspEngine::crypto_direct(Work& x, bool encrypt)
 {
-    if (path_ == CryptoPath::Direct) {
-        struct gcm_context_data ctx;
-        for (uint32_t i = 0; i < n; ++i) {
-            Work& x = w[i];
-            if (!x.active)
-                continue;
-            uint8_t* tag = encrypt ? x.icv : x.tag;
-            if (encrypt) {
-                if (x.aes256)
-                    IMB_AES256_GCM_ENC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
-                else
-                    IMB_AES128_GCM_ENC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
-            } else {
-                if (x.aes256)
-                    IMB_AES256_GCM_DEC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
-                else
-                    IMB_AES128_GCM_DEC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
-            }
-            x.crypto_ok = true;
-        }
-        return;
+    struct gcm_context_data ctx;
+    uint8_t* tag = encrypt ? x.icv : x.tag;
+    if (encrypt) {
+        if (x.aes256)
+            IMB_AES256_GCM_ENC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
+        else
+            IMB_AES128_GCM_ENC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
+    } else {
+        if (x.aes256)
+            IMB_AES256_GCM_DEC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
+        else
+            IMB_AES128_GCM_DEC(mgr_, x.key, &ctx, x.text, x.text, x.text_len, x.iv, x.aad, x.aad_len, tag, kIcvLen);
     }
+    x.crypto_ok = true;
+}
+
+void EspEngine::run_jobs(Work* w, uint32_t n, bool encrypt)
+{
     auto complete = [](IMB_JOB* job) {
         auto* x = static_cast<Work*>(job->user_data);
         x->crypto_ok = job->status == IMB_STATUS_COMPLETED;
@@ -372,9 +367,9 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             uint8_t* esp = p.data + outer + keep;
             if (s->mode() == Mode::Tunnel) {
                 if (out_v4)
-                    write_outer_v4(p.data, c, inner_hdr, p.len, seq);
+                    write_outer_v4(p.data, *s, inner_hdr, p.len, seq);
                 else
-                    write_outer_v6(p.data, c, inner_hdr, p.len);
+                    write_outer_v6(p.data, *s, inner_hdr, p.len);
             } else if (v4) {
                 p.data[9] = kProtoEsp;
                 store16(p.data + 2, uint16_t(p.len));
@@ -396,7 +391,13 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             w.active = true;
             st[i] = Status::Ok;
         }
-        run_crypto(work_, n, true);
+        if (path_ == CryptoPath::Direct) {
+            for (uint32_t i = 0; i < n; ++i)
+                if (work_[i].active)
+                    crypto_direct(work_[i], true);
+        } else {
+            run_jobs(work_, n, true);
+        }
         for (uint32_t i = 0; i < n; ++i)
             if (work_[i].active && !work_[i].crypto_ok)
                 st[i] = Status::CryptoError;
@@ -457,90 +458,84 @@ void EspEngine::decrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             w.outer_ecn = o.ecn;
             w.active = true;
         }
-        run_crypto(work_, n, false);
-
-        for (uint32_t i = 0; i < n; ++i) {
-            Work& w = work_[i];
-            if (!w.active)
-                continue;
-            Packet& p = pk[i];
-            Sa* s = sa[i];
-            if (!w.crypto_ok) {
-                st[i] = Status::CryptoError;
-                continue;
-            }
-            if (!icv_equal(w.tag, w.icv)) {
-                st[i] = Status::IcvFailure;
-                continue;
-            }
-            // Only now, with the packet authenticated, may the window move.
-            switch (s->replay().accept(seq_of[i])) {
-            case ReplayVerdict::Replayed: st[i] = Status::Replayed; continue;
-            case ReplayVerdict::OutsideWindow: st[i] = Status::OutsideWindow; continue;
-            case ReplayVerdict::Ok: break;
-            }
-            if (seqs)
-                seqs[base + i] = seq_of[i];
-            uint8_t pad = w.text[w.text_len - 2];
-            uint8_t nh = w.text[w.text_len - 1];
-            if (pad + kTrailerLen > w.text_len) {
-                st[i] = Status::BadPad;
-                continue;
-            }
-            uint32_t payload = w.text_len - kTrailerLen - pad;
-            bool pad_ok = true;
-            for (uint32_t k = 0; k < pad; ++k)
-                pad_ok &= w.text[payload + k] == k + 1;
-            if (!pad_ok) {
-                st[i] = Status::BadPad;
-                continue;
-            }
-            if (nh == kProtoNone) {
-                st[i] = Status::DummyPacket;
-                continue;
-            }
-            uint32_t cut_back = uint32_t(p.len - (w.text - p.data) - payload);
-            if (s->mode() == Mode::Tunnel) {
-                if (nh != kProtoIpv4 && nh != kProtoIpv6) {
-                    st[i] = Status::BadNextHeader;
+        // Direct calls: each packet is finished right after its decryption,
+        // while its trailer is still in L1. Jobs: all complete, then finish.
+        if (path_ == CryptoPath::Direct) {
+            for (uint32_t i = 0; i < n; ++i) {
+                if (!work_[i].active)
                     continue;
-                }
-                Packet inner{w.text, payload, 0, 0};
-                uint32_t inner_len = plain_ip_length(inner);
-                if (inner_len == 0 || (inner.data[0] >> 4) != (nh == kProtoIpv4 ? 4u : 6u)) {
-                    st[i] = Status::MalformedInner;
-                    continue;
-                }
-                int ecn = ecn_decapsulate(ip_tos(inner.data) & 3, w.outer_ecn);
-                if (ecn < 0) {
-                    st[i] = Status::EcnDrop;
-                    continue;
-                }
-                if (ecn != (ip_tos(inner.data) & 3))
-                    ip_set_ecn(inner.data, uint8_t(ecn));
-                p.strip_front(uint32_t(w.text - p.data));
-                // Anything after the inner packet is TFC padding (RFC 4303 §2.7).
-                p.trim(cut_back + payload - inner_len);
-            } else {
-                if (nh == kProtoEsp) {
-                    st[i] = Status::BadNextHeader;
-                    continue;
-                }
-                uint32_t hdr = w.esp_off;
-                std::memmove(p.data + kEspHeaderLen + kIvLen, p.data, hdr);
-                p.strip_front(kEspHeaderLen + kIvLen);
-                p.trim(cut_back);
-                p.data[w.nh_field] = nh;  // the byte that named ESP now names the payload
-                if ((p.data[0] >> 4) == 4) {
-                    store16(p.data + 2, uint16_t(p.len));
-                    ipv4_set_checksum(p.data);
-                } else {
-                    store16(p.data + 4, uint16_t(p.len - kIpv6Header));
-                }
+                crypto_direct(work_[i], false);
+                st[i] = finish_decrypt(pk[i], *sa[i], work_[i], seq_of[i]);
+                if (seqs && st[i] == Status::Ok)
+                    seqs[base + i] = seq_of[i];
             }
-            st[i] = Status::Ok;
+        } else {
+            run_jobs(work_, n, false);
+            for (uint32_t i = 0; i < n; ++i) {
+                if (!work_[i].active)
+                    continue;
+                st[i] = work_[i].crypto_ok ? finish_decrypt(pk[i], *sa[i], work_[i], seq_of[i]) : Status::CryptoError;
+                if (seqs && st[i] == Status::Ok)
+                    seqs[base + i] = seq_of[i];
+            }
         }
     }
+}
+
+Status EspEngine::finish_decrypt(Packet& p, Sa& s, Work& w, uint64_t seq)
+{
+    if (!icv_equal(w.tag, w.icv))
+        return Status::IcvFailure;
+    // Only now, with the packet authenticated, may the window move.
+    switch (s.replay().accept(seq)) {
+    case ReplayVerdict::Replayed: return Status::Replayed;
+    case ReplayVerdict::OutsideWindow: return Status::OutsideWindow;
+    case ReplayVerdict::Ok: break;
+    }
+    uint8_t pad = w.text[w.text_len - 2];
+    uint8_t nh = w.text[w.text_len - 1];
+    if (pad + kTrailerLen > w.text_len)
+        return Status::BadPad;
+    uint32_t payload = w.text_len - kTrailerLen - pad;
+    bool pad_ok = true;
+    for (uint32_t k = 0; k < pad; ++k)
+        pad_ok &= w.text[payload + k] == k + 1;
+    if (!pad_ok)
+        return Status::BadPad;
+    if (nh == kProtoNone)
+        return Status::DummyPacket;
+    uint32_t cut_back = uint32_t(p.len - (w.text - p.data) - payload);
+    if (s.mode() == Mode::Tunnel) {
+        if (nh != kProtoIpv4 && nh != kProtoIpv6)
+            return Status::BadNextHeader;
+        Packet inner{w.text, payload, 0, 0};
+        uint32_t inner_len = plain_ip_length(inner);
+        if (inner_len == 0 || (inner.data[0] >> 4) != (nh == kProtoIpv4 ? 4u : 6u))
+            return Status::MalformedInner;
+        uint8_t inner_ecn = ip_tos(inner.data) & 3;
+        int ecn = ecn_decapsulate(inner_ecn, w.outer_ecn);
+        if (ecn < 0)
+            return Status::EcnDrop;
+        if (ecn != inner_ecn)
+            ip_set_ecn(inner.data, uint8_t(ecn));
+        p.strip_front(uint32_t(w.text - p.data));
+        // Anything after the inner packet is TFC padding (RFC 4303 §2.7).
+        p.trim(cut_back + payload - inner_len);
+        return Status::Ok;
+    }
+    if (nh == kProtoEsp)
+        return Status::BadNextHeader;
+    std::memmove(p.data + kEspHeaderLen + kIvLen, p.data, w.esp_off);
+    p.strip_front(kEspHeaderLen + kIvLen);
+    p.trim(cut_back);
+    p.data[w.nh_field] = nh;  // the byte that named ESP now names the payload
+    if ((p.data[0] >> 4) == 4) {
+        store16(p.data + 2, uint16_t(p.len));
+        ipv4_set_checksum(p.data);
+    } else {
+        store16(p.data + 4, uint16_t(p.len - kIpv6Header));
+    }
+    return Status::Ok;
 }
 
 }  // namespace ipsecgw::esp

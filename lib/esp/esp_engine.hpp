@@ -49,7 +49,9 @@ public:
 
 private:
     struct Work;  // per-packet scratch between the prepare, crypto and finish steps
-    void run_crypto(Work* w, uint32_t n, bool encrypt);
+    void crypto_direct(Work& w, bool encrypt);
+    void run_jobs(Work* w, uint32_t n, bool encrypt);
+    Status finish_decrypt(Packet& p, Sa& sa, Work& w, uint64_t seq);
 
     IMB_MGR* mgr_;
     CryptoPath path_;

@@ -2,16 +2,6 @@
 
 namespace ipsecgw::esp {
 
-uint16_t ipv4_header_checksum(const uint8_t* hdr, uint32_t len)
-{
-    uint32_t sum = 0;
-    for (uint32_t i = 0; i + 1 < len; i += 2)
-        sum += load16(hdr + i);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
-}
-
 void ipv4_set_checksum(uint8_t* hdr)
 {
     uint32_t ihl = (hdr[0] & 0x0f) * 4u;

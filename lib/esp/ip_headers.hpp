@@ -30,8 +30,36 @@ inline void store64(uint8_t* p, uint64_t v)
     store32(p + 4, uint32_t(v));
 }
 
-// Internet checksum of an IPv4 header (checksum field included as it is).
-uint16_t ipv4_header_checksum(const uint8_t* hdr, uint32_t len);
+// One's-complement sum of native-order 32-bit words; fold with checksum_finish().
+// Byte order does not matter to the sum (RFC 1071 §2(B)), only to the final swap.
+inline uint64_t checksum_add_words(uint64_t sum, const uint8_t* p, uint32_t words)
+{
+    for (uint32_t i = 0; i < words; ++i) {
+        uint32_t w;
+        std::memcpy(&w, p + 4 * i, 4);
+        sum += w;
+    }
+    return sum;
+}
+inline uint16_t checksum_finish(uint64_t sum)
+{
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "native-order checksum assumes little endian");
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    uint16_t folded = uint16_t(~sum);
+    return uint16_t(folded >> 8 | folded << 8);  // as a number in network order
+}
+
+// Internet checksum of an IPv4 header (checksum field included as it is):
+// 0 when a received header is intact. `len` is a multiple of 4 (IHL * 4).
+inline uint16_t ipv4_header_checksum(const uint8_t* hdr, uint32_t len)
+{
+    if (len == kIpv4MinHeader)  // the common case, unrolled
+        return checksum_finish(checksum_add_words(0, hdr, 5));
+    return checksum_finish(checksum_add_words(0, hdr, len / 4));
+}
 // Recomputes and stores the checksum of the IPv4 header at hdr.
 void ipv4_set_checksum(uint8_t* hdr);
 

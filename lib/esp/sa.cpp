@@ -3,6 +3,8 @@
 #include <cstring>
 #include <new>
 
+#include "esp/ip_headers.hpp"
+
 namespace ipsecgw::esp {
 
 namespace {
@@ -41,6 +43,25 @@ Sa::Sa(const SaConfig& cfg)
     if (cfg.initial_seq >= limit)
         state_.store(SaState::Exhausted, std::memory_order_relaxed);
     cfg_.wipe();  // the copy keeps everything but the secret
+    build_outer_template();
+}
+
+void Sa::build_outer_template()
+{
+    if (cfg_.tunnel_src.is_v4()) {
+        outer_[0] = 0x45;
+        outer_[8] = cfg_.outer_ttl;
+        outer_[9] = kProtoEsp;
+        std::memcpy(outer_ + 12, cfg_.tunnel_src.bytes.data(), 4);
+        std::memcpy(outer_ + 16, cfg_.tunnel_dst.bytes.data(), 4);
+        outer_sum_ = checksum_add_words(0, outer_ + 8, 3);  // TTL/proto, src, dst
+    } else if (cfg_.tunnel_src.is_v6()) {
+        outer_[0] = 0x60;
+        outer_[6] = kProtoEsp;
+        outer_[7] = cfg_.outer_ttl;
+        std::memcpy(outer_ + 8, cfg_.tunnel_src.bytes.data(), 16);
+        std::memcpy(outer_ + 24, cfg_.tunnel_dst.bytes.data(), 16);
+    }
 }
 
 std::unique_ptr<Sa> Sa::create(const SaConfig& cfg)

@@ -47,9 +47,14 @@ public:
     // For the crypto path.
     const gcm_key_data& gcm_key() const { return key_; }
     const uint8_t* salt() const { return salt_; }
+    // Tunnel mode: the outer header with its per-packet fields (TOS, length,
+    // ID, flags, checksum) zero, and the checksum sum of its constant words.
+    const uint8_t* outer_template() const { return outer_; }
+    uint64_t outer_template_sum() const { return outer_sum_; }
 
 private:
     explicit Sa(const SaConfig& cfg);
+    void build_outer_template();
 
     // Hot read-only data first: key schedule and identity.
     gcm_key_data key_;
@@ -60,6 +65,8 @@ private:
     Aead aead_;
     bool esn_;
     std::atomic<SaState> state_{SaState::Active};
+    alignas(16) uint8_t outer_[40] = {};
+    uint64_t outer_sum_ = 0;
     // Outbound sequence counter on its own line: workers on several lcores bump it.
     alignas(64) std::atomic<uint64_t> seq_;
     std::atomic<bool> seq_soft_{false};
