@@ -19,8 +19,8 @@ run_suite() { # LABEL BUILD_DIR [meson test args...]
   meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" ${TEST_ARGS:-} 2>&1 | tee "$dir/test-summary.log" \
     | grep -E "^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Skipped|Expected Fail|Unexpected Pass):|FAIL|stdout|stderr" | grep -v "^Ok: *0$" || true
   local ok fail to up
-  ok=$(awk '/^Ok:/{print $2}' "$dir/test-summary.log"); fail=$(awk '/^Fail:/{print $2}' "$dir/test-summary.log")
-  to=$(awk '/^Timeout:/{print $2}' "$dir/test-summary.log"); up=$(awk '/^Unexpected Pass:/{print $2}' "$dir/test-summary.log")
+  count() { awk -v k="$1" 'index($0, k) == 1 {print $NF}' "$dir/test-summary.log"; }
+  ok=$(count "Ok:"); fail=$(count "Fail:"); to=$(count "Timeout:"); up=$(count "Unexpected Pass:")
   if [ -z "$ok" ]; then echo "test.sh: $label: meson test did not run" >&2; failed=$((failed + 1)); return; fi
   passed=$((passed + ok)); failed=$((failed + ${fail:-0} + ${to:-0} + ${up:-0}))
 }
