@@ -1,0 +1,93 @@
+#include "dataplane/gateway_tables.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace ipsecgw::dataplane {
+
+GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& name)
+{
+    std::vector<std::pair<uint32_t, uint32_t>> inbound;
+    for (auto& e : cfg.sas) {
+        SaSlot s;
+        s.sa = esp::Sa::create(e.sa);
+        if (!s.sa)
+            throw std::runtime_error(e.where.to_string() + ": the ESP engine refused SA '" + e.name + "'");
+        s.name = e.name;
+        s.lifetime = e.lifetime;
+        if (e.sa.direction == esp::Direction::Inbound)
+            inbound.emplace_back(e.sa.spi, static_cast<uint32_t>(sas.size()));
+        sas.push_back(std::move(s));
+    }
+    cfg.wipe_keys();
+    auto slot_of = [&](esp::Direction d, uint32_t spi) -> uint32_t {
+        for (uint32_t i = 0; i < sas.size(); ++i)
+            if (sas[i].sa->direction() == d && sas[i].sa->spi() == spi)
+                return i;
+        return SadTable::kNone;
+    };
+    for (const auto& p : cfg.spd.policies()) {
+        CompiledPolicy c;
+        c.action = p.action;
+        if (p.action == gateway::PolicyAction::Protect) {
+            c.sa_slot = slot_of(p.direction, p.spi);
+            if (c.sa_slot == SadTable::kNone)
+                throw std::runtime_error(p.where.to_string() + ": policy refers to a missing SA");
+            if (p.direction == esp::Direction::Inbound)
+                sas[c.sa_slot].has_inbound_policy = true;
+        }
+        policies.push_back(c);
+    }
+    default_action = cfg.spd.default_action;
+    spd = std::make_unique<SpdClassifier>(cfg.spd, name + "spd");
+    sad = std::make_unique<SadTable>(inbound);
+    routes = std::make_unique<RouteLookup>(cfg.routes, cfg.neighbours, name);
+    for (const auto& a : cfg.local_addresses()) {
+        if (a.is_v4()) {
+            uint32_t v;
+            std::memcpy(&v, a.bytes.data(), 4);
+            local4_.push_back(v);
+        } else {
+            local6_.push_back(a.bytes);
+        }
+    }
+    for (const auto& p : cfg.ports) {
+        if (p.id >= kMaxPorts)
+            throw std::runtime_error(p.where.to_string() + ": port id above " + std::to_string(kMaxPorts - 1));
+        PortInfo& pi = ports[p.id];
+        pi.enabled = true;
+        pi.role = p.role;
+        for (const auto& a : p.addresses)
+            if (a.is_v4()) {
+                uint32_t v;
+                std::memcpy(&v, a.bytes.data(), 4);
+                pi.addresses4.push_back(v);
+            } else {
+                pi.addresses6.push_back(a.bytes);
+            }
+    }
+}
+
+bool GatewayTables::esp_for_us4(const uint8_t* dst) const
+{
+    if (local4_.empty())
+        return true;
+    uint32_t v;
+    std::memcpy(&v, dst, 4);
+    for (uint32_t a : local4_)
+        if (a == v)
+            return true;
+    return false;
+}
+
+bool GatewayTables::esp_for_us6(const uint8_t* dst) const
+{
+    if (local6_.empty())
+        return true;
+    for (const auto& a : local6_)
+        if (std::memcmp(a.data(), dst, 16) == 0)
+            return true;
+    return false;
+}
+
+}  // namespace ipsecgw::dataplane

@@ -1,0 +1,72 @@
+// Everything a worker reads while forwarding, built once from a validated
+// gateway::GatewayConfig before the workers start: live SAs, compiled SPD,
+// inbound SAD, routes, port roles and the gateway's own addresses. Workers
+// only read it.
+#pragma once
+
+#include <rte_ether.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/lcore_counters.hpp"
+#include "dataplane/route_lookup.hpp"
+#include "dataplane/sad_table.hpp"
+#include "dataplane/spd_classifier.hpp"
+#include "esp/sa.hpp"
+#include "gateway/gateway_config.hpp"
+
+namespace ipsecgw::dataplane {
+
+struct SaSlot {
+    std::unique_ptr<esp::Sa> sa;
+    std::string name;
+    gateway::SaLifetime lifetime;
+    bool has_inbound_policy = false;  // inbound: some policy names this SA (else its selectors are "any")
+    // Inbound: the worker that owns the replay window. ESP for this SA that
+    // reaches another worker is handed to the owner through its ring.
+    uint16_t owner = 0;
+};
+
+struct CompiledPolicy {
+    gateway::PolicyAction action = gateway::PolicyAction::Discard;
+    uint32_t sa_slot = SadTable::kNone;
+};
+
+struct PortInfo {
+    bool enabled = false;
+    gateway::PortRole role = gateway::PortRole::Protected;
+    rte_ether_addr mac{};
+    std::vector<uint32_t> addresses4;  // network order, for ARP
+    std::vector<std::array<uint8_t, 16>> addresses6;  // for neighbour discovery
+};
+
+class GatewayTables {
+public:
+    // Creates the SAs from cfg (whose keys are wiped afterwards) and compiles
+    // the tables. Needs EAL (rte_acl, rte_lpm). Throws std::runtime_error.
+    GatewayTables(gateway::GatewayConfig& cfg, const std::string& name);
+
+    // Local-address test for ESP: true when dst (network order) is ours, or
+    // when no local address of that family is configured (ipsec-secgw files
+    // with transport-mode SAs name none).
+    bool esp_for_us4(const uint8_t* dst) const;
+    bool esp_for_us6(const uint8_t* dst) const;
+
+    std::vector<SaSlot> sas;
+    std::vector<CompiledPolicy> policies;  // index = gateway::Spd policy index
+    gateway::PolicyAction default_action = gateway::PolicyAction::Discard;
+    std::unique_ptr<SpdClassifier> spd;
+    std::unique_ptr<SadTable> sad;
+    std::unique_ptr<RouteLookup> routes;
+    PortInfo ports[kMaxPorts];
+
+private:
+    std::vector<uint32_t> local4_;
+    std::vector<std::array<uint8_t, 16>> local6_;
+};
+
+}  // namespace ipsecgw::dataplane

@@ -1,0 +1,35 @@
+// SA lifetimes (RFC 4301 §4.4.2.1) enforced from the control side: it sums
+// the workers' per-SA counters periodically; a soft limit raises an event
+// (printed once; IKE rekeying hooks in here), a hard limit kills the SA so the
+// ESP engine refuses it. Workers never check lifetimes per packet, so a hard
+// byte/packet limit may be overshot by what passes in one polling period.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "dataplane/gateway_tables.hpp"
+#include "dataplane/lcore_counters.hpp"
+
+namespace ipsecgw::dataplane {
+
+class LifetimeMonitor {
+public:
+    LifetimeMonitor(GatewayTables& t, const std::vector<LcoreCounters*>& lcores, FILE* log);
+    void poll();
+
+private:
+    struct State {
+        bool soft_reported = false;
+        bool hard_reached = false;
+        bool seq_soft_reported = false;
+    };
+    GatewayTables& t_;
+    const std::vector<LcoreCounters*>& lcores_;
+    FILE* log_;
+    std::chrono::steady_clock::time_point start_;
+    std::vector<State> state_;
+};
+
+}  // namespace ipsecgw::dataplane

@@ -1,0 +1,272 @@
+// ipsecgw: `ipsecgw <EAL options> -- <application options>`.
+// Startup order keeps configuration errors side-effect free: options, then the
+// whole configuration file (parsed and validated), then ports, tables and
+// workers. SIGINT/SIGTERM stop the workers; final counters are printed.
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "dataplane/app_options.hpp"
+#include "dataplane/counter_report.hpp"
+#include "dataplane/gateway_tables.hpp"
+#include "dataplane/lifetime_monitor.hpp"
+#include "dataplane/port_setup.hpp"
+#include "dataplane/worker.hpp"
+#include "gateway/native_config.hpp"
+#include "gateway/secgw_config.hpp"
+
+using namespace ipsecgw;
+using namespace ipsecgw::dataplane;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+int launch_worker(void* arg)
+{
+    static_cast<Worker*>(arg)->run();
+    return 0;
+}
+
+bool wants_help(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            // After "--" it is ours; before it, EAL would print only its own help.
+            return true;
+        }
+    return false;
+}
+
+gateway::GatewayConfig load_config(const AppOptions& o, std::vector<std::string>& warnings)
+{
+    if (!o.native_config.empty()) {
+        if (o.unprotected_mask)
+            throw std::runtime_error("-u: port roles are set in the native configuration file");
+        auto cfg = gateway::load_native_config(o.native_config);
+        if (o.port_mask)
+            for (const auto& p : cfg.ports)
+                if (p.id >= 64 || !(o.port_mask >> p.id & 1))
+                    throw gateway::ConfigError(p.where, "port " + std::to_string(p.id) + " is outside -p mask");
+        return cfg;
+    }
+    gateway::SecgwOptions so;
+    so.replay_window = o.replay_window;
+    so.esn = o.esn;
+    auto cfg = gateway::load_secgw_config(o.secgw_config, so, &warnings);
+    uint16_t n = rte_eth_dev_count_avail();
+    uint64_t mask = o.port_mask ? o.port_mask : (n >= 64 ? ~0ull : (1ull << n) - 1);
+    for (uint16_t p = 0; p < 64; ++p) {
+        if (!(mask >> p & 1))
+            continue;
+        gateway::PortConfig pc;
+        pc.id = p;
+        pc.role = (o.unprotected_mask >> p & 1) ? gateway::PortRole::Unprotected : gateway::PortRole::Protected;
+        pc.where = {"-p", 0};
+        cfg.ports.push_back(pc);
+    }
+    cfg.validate();
+    return cfg;
+}
+
+struct Plan {
+    std::vector<WorkerPlan> workers;
+    std::map<uint16_t, PortPlan> ports;
+};
+
+Plan make_plan(const AppOptions& o, const gateway::GatewayConfig& cfg)
+{
+    Plan plan;
+    std::vector<QueueAssignment> qs = o.queues;
+    if (qs.empty()) {
+        // Default: one worker, on the first lcore after the main one if there
+        // is one (the main lcore then does control work), else on the main lcore.
+        unsigned lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+        if (lcore >= RTE_MAX_LCORE)
+            lcore = rte_get_main_lcore();
+        for (const auto& p : cfg.ports)
+            qs.push_back({p.id, 0, lcore});
+    }
+    std::map<unsigned, size_t> worker_of;
+    std::set<std::pair<uint16_t, uint16_t>> seen;
+    for (const auto& q : qs) {
+        if (!cfg.port(q.port))
+            throw std::runtime_error("--config: port " + std::to_string(q.port) + " is not enabled (-p / port lines)");
+        if (!rte_lcore_is_enabled(q.lcore))
+            throw std::runtime_error("--config: lcore " + std::to_string(q.lcore) + " is not in the EAL core list");
+        if (!seen.insert({q.port, q.queue}).second)
+            throw std::runtime_error("--config: queue " + std::to_string(q.queue) + " of port " +
+                                     std::to_string(q.port) + " assigned twice");
+        auto [it, fresh] = worker_of.emplace(q.lcore, plan.workers.size());
+        if (fresh) {
+            WorkerPlan w;
+            w.lcore = q.lcore;
+            w.index = static_cast<uint16_t>(plan.workers.size());
+            w.tx_queue = w.index;
+            plan.workers.push_back(w);
+        }
+        plan.workers[it->second].rx.push_back({q.port, q.queue});
+        PortPlan& pp = plan.ports[q.port];
+        pp.port = q.port;
+        pp.rx_queues = std::max<uint16_t>(pp.rx_queues, static_cast<uint16_t>(q.queue + 1));
+    }
+    for (const auto& p : cfg.ports) {
+        PortPlan& pp = plan.ports[p.id];
+        pp.port = p.id;
+        pp.tx_queues = static_cast<uint16_t>(plan.workers.size());
+    }
+    return plan;
+}
+
+int run(int argc, char** argv)
+{
+    int eal = rte_eal_init(argc, argv);
+    if (eal < 0) {
+        std::fprintf(stderr, "ipsecgw: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    argc -= eal;
+    argv += eal;
+    std::vector<std::string> warnings;
+    std::unique_ptr<GatewayTables> tables;
+    std::vector<std::unique_ptr<LcoreCounters>> counters;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<rte_ring*> handoff;
+    Plan plan;
+    rte_mempool* pool = nullptr;
+    int status = 0;
+    try {
+        auto opts = parse_app_options(argc, argv);
+        if (!opts) {
+            rte_eal_cleanup();
+            return 0;
+        }
+        warnings = opts->warnings;
+        auto cfg = load_config(*opts, warnings);
+        for (const auto& p : cfg.ports)
+            if (!rte_eth_dev_is_valid_port(p.id))
+                throw gateway::ConfigError(p.where, "port " + std::to_string(p.id) + " does not exist (" +
+                                           std::to_string(rte_eth_dev_count_avail()) + " ethdev ports)");
+        plan = make_plan(*opts, cfg);
+        tables = std::make_unique<GatewayTables>(cfg, "gw");
+        std::vector<LcoreCounters*> raw;
+        for (size_t i = 0; i < plan.workers.size(); ++i) {
+            counters.push_back(std::make_unique<LcoreCounters>(std::max<size_t>(tables->sas.size(), 1)));
+            raw.push_back(counters.back().get());
+        }
+        uint32_t nb_mbufs = opts->nb_mbufs;
+        if (nb_mbufs == 0) {
+            uint32_t need = 0;
+            for (const auto& [id, pp] : plan.ports)
+                need += pp.rx_queues * 1024u + pp.tx_queues * 1024u;
+            nb_mbufs = std::max<uint32_t>(8191, need + static_cast<uint32_t>(plan.workers.size()) * 512u);
+        }
+        pool = create_packet_pool(nb_mbufs, opts->frame_size);
+        PortSettings ps{opts->frame_size, opts->mtu, opts->rx_offload, opts->tx_offload, opts->promiscuous};
+        for (const auto& [id, pp] : plan.ports)
+            start_port(pp, ps, pool, warnings, &tables->ports[id].mac);
+        for (const auto& w : warnings)
+            std::fprintf(stderr, "ipsecgw: warning: %s\n", w.c_str());
+
+        if (plan.workers.size() > 1) {
+            // Inbound SAs are spread over the workers; each owns its SAs' replay windows.
+            uint16_t next = 0;
+            for (auto& s : tables->sas)
+                if (s.sa->direction() == esp::Direction::Inbound)
+                    s.owner = static_cast<uint16_t>(next++ % plan.workers.size());
+            for (size_t i = 0; i < plan.workers.size(); ++i) {
+                std::string name = "gw_handoff" + std::to_string(i);
+                rte_ring* r = rte_ring_create(name.c_str(), 4096, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+                if (!r)
+                    throw std::runtime_error("cannot create the handoff ring " + name);
+                handoff.push_back(r);
+            }
+        }
+        for (size_t i = 0; i < plan.workers.size(); ++i)
+            workers.push_back(std::make_unique<Worker>(*tables, plan.workers[i], *counters[i], g_stop, handoff));
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+
+        std::printf("ipsecgw: %zu worker(s), %zu port(s), %zu SA(s), %zu policies\n", workers.size(),
+                    plan.ports.size(), tables->sas.size(), tables->policies.size());
+        std::fflush(stdout);
+
+        unsigned main_lcore = rte_get_main_lcore();
+        Worker* main_worker = nullptr;
+        for (size_t i = 0; i < workers.size(); ++i) {
+            if (plan.workers[i].lcore == main_lcore)
+                main_worker = workers[i].get();
+            else if (rte_eal_remote_launch(launch_worker, workers[i].get(), plan.workers[i].lcore) != 0)
+                throw std::runtime_error("cannot launch a worker on lcore " + std::to_string(plan.workers[i].lcore));
+        }
+        // Control work: lifetimes and periodic counters, on the main lcore or,
+        // when that lcore is a worker, on an ordinary thread.
+        LifetimeMonitor monitor(*tables, raw, stdout);
+        auto control = [&] {
+            auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(opts->stats_interval);
+            while (!g_stop.load(std::memory_order_relaxed)) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                monitor.poll();
+                if (opts->stats_interval && std::chrono::steady_clock::now() >= next_stats) {
+                    print_counters(stdout, *tables, raw, "counters");
+                    next_stats += std::chrono::seconds(opts->stats_interval);
+                }
+            }
+        };
+        if (main_worker) {
+            std::thread control_thread(control);
+            main_worker->run();
+            control_thread.join();
+        } else {
+            control();
+        }
+        rte_eal_mp_wait_lcore();
+        print_counters(stdout, *tables, raw, "final counters");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "ipsecgw: %s\n", e.what());
+        g_stop.store(true);
+        rte_eal_mp_wait_lcore();
+        status = 1;
+    }
+    for (rte_ring* r : handoff) {
+        void* m = nullptr;
+        while (rte_ring_dequeue(r, &m) == 0)
+            rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+        rte_ring_free(r);
+    }
+    for (const auto& [id, pp] : plan.ports)
+        if (rte_eth_dev_is_valid_port(id))
+            stop_port(id);
+    workers.clear();
+    tables.reset();
+    counters.clear();
+    if (pool)
+        rte_mempool_free(pool);
+    rte_eal_cleanup();
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    if (wants_help(argc, argv)) {
+        print_app_help(argv[0]);
+        return 0;
+    }
+    return run(argc, argv);
+}

@@ -1,0 +1,504 @@
+#include "dataplane/worker.hpp"
+
+#include <rte_arp.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include <cstring>
+
+#include "dataplane/ip_fields.hpp"
+
+namespace ipsecgw::dataplane {
+namespace {
+
+constexpr uint16_t kEthLen = sizeof(rte_ether_hdr);
+
+esp::Packet view_of(rte_mbuf* m)
+{
+    esp::Packet p;
+    p.data = rte_pktmbuf_mtod(m, uint8_t*);
+    p.len = m->data_len;
+    p.headroom = rte_pktmbuf_headroom(m);
+    p.tailroom = rte_pktmbuf_tailroom(m);
+    return p;
+}
+
+// The engine moved data and changed len in place: make the mbuf agree.
+void apply_view(rte_mbuf* m, const esp::Packet& p)
+{
+    m->data_off = static_cast<uint16_t>(p.data - static_cast<uint8_t*>(m->buf_addr));
+    m->data_len = static_cast<uint16_t>(p.len);
+    m->pkt_len = p.len;
+}
+
+}  // namespace
+
+Worker::Worker(const GatewayTables& tables, WorkerPlan plan, LcoreCounters& counters, const std::atomic<bool>& stop,
+               const std::vector<rte_ring*>& handoff)
+    : t_(tables), plan_(std::move(plan)), c_(counters), stop_(stop), handoff_(handoff)
+{
+}
+
+void Worker::run()
+{
+    rte_mbuf* pkts[kBurst];
+    rte_ring* mine = handoff_.empty() ? nullptr : handoff_[plan_.index];
+    while (!stop_.load(std::memory_order_relaxed)) {
+        for (const RxQueue& q : plan_.rx) {
+            uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
+            if (n)
+                handle_burst(q.port, pkts, n);
+        }
+        if (mine) {
+            unsigned n = rte_ring_sc_dequeue_burst(mine, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+            if (n) {
+                inbound_esp(pkts, n, true);
+                flush_all();
+            }
+        }
+    }
+    flush_all();
+}
+
+void Worker::drop(rte_mbuf* m, Drop why)
+{
+    c_.drop(why);
+    rte_pktmbuf_free(m);
+}
+
+void Worker::handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n)
+{
+    const PortInfo& pi = t_.ports[port];
+    const bool protected_port = pi.role == gateway::PortRole::Protected;
+    const esp::Direction dir = protected_port ? esp::Direction::Outbound : esp::Direction::Inbound;
+
+    rte_mbuf* m4[kBurst];
+    AclKey4 k4[kBurst];
+    const AclKey4* k4p[kBurst];
+    uint32_t n4 = 0;
+    rte_mbuf* m6[kBurst];
+    AclKey6 k6[kBurst];
+    const AclKey6* k6p[kBurst];
+    uint32_t n6 = 0;
+    rte_mbuf* esp_pkts[kBurst];
+    uint32_t nesp = 0;
+
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < n; ++i)
+        rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        bytes += m->pkt_len;
+        if (m->nb_segs != 1) {
+            drop(m, Drop::MultiSegment);
+            continue;
+        }
+        if (m->data_len < kEthLen) {
+            drop(m, Drop::MalformedIp);
+            continue;
+        }
+        auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+        uint16_t type = eth->ether_type;
+        if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+            if (!answer_arp(port, m))
+                drop(m, Drop::NotIp);
+            continue;
+        }
+        if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4) && type != RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+            drop(m, Drop::NotIp);
+            continue;
+        }
+        uint8_t* ip = reinterpret_cast<uint8_t*>(eth + 1);
+        uint32_t avail = m->data_len - kEthLen;
+        uint32_t len = ip_packet_length(ip, avail);
+        bool v4 = type == RTE_BE16(RTE_ETHER_TYPE_IPV4);
+        if (len == 0 || (ip[0] >> 4) != (v4 ? 4 : 6)) {
+            drop(m, Drop::MalformedIp);
+            continue;
+        }
+        if (!v4 && ip[6] == kProtoIcmp6 && answer_neighbour_solicitation(port, m, ip, len))
+            continue;
+        // Strip Ethernet and any L2 padding: from here on the mbuf is the IP packet.
+        if (avail > len)
+            rte_pktmbuf_trim(m, static_cast<uint16_t>(avail - len));
+        rte_pktmbuf_adj(m, kEthLen);
+        if (!protected_port) {
+            uint8_t proto = v4 ? ip[9] : ip[6];
+            const uint8_t* dst = v4 ? ip + 16 : ip + 24;
+            bool for_us = v4 ? t_.esp_for_us4(dst) : t_.esp_for_us6(dst);
+            if (proto == kProtoEsp) {
+                if (for_us)
+                    esp_pkts[nesp++] = m;
+                else
+                    drop(m, Drop::EspNotForUs);
+                continue;
+            }
+            if (proto == kProtoUdp && for_us) {
+                unsigned l4 = v4 ? (ip[0] & 15u) * 4 : 40;
+                if (len >= l4 + 4) {
+                    uint16_t dport = load16(ip + l4 + 2);
+                    if (dport == 500 || dport == 4500) {
+                        drop(m, Drop::NatTraversal);
+                        continue;
+                    }
+                }
+            }
+        }
+        if (v4) {
+            fill_key4(ip, len, &k4[n4]);
+            k4p[n4] = &k4[n4];
+            m4[n4++] = m;
+        } else {
+            fill_key6(ip, len, &k6[n6]);
+            k6p[n6] = &k6[n6];
+            m6[n6++] = m;
+        }
+    }
+    c_.ports[port].rx_packets.add(n);
+    c_.ports[port].rx_bytes.add(bytes);
+
+    AclResult res[kBurst];
+    if (n4) {
+        t_.spd->classify4(dir, k4p, res, n4);
+        protected_port ? outbound(m4, n4, res) : inbound_plain(m4, n4, res);
+    }
+    if (n6) {
+        t_.spd->classify6(dir, k6p, res, n6);
+        protected_port ? outbound(m6, n6, res) : inbound_plain(m6, n6, res);
+    }
+    if (nesp)
+        inbound_esp(esp_pkts, nesp, false);
+    flush_all();
+}
+
+void Worker::outbound(rte_mbuf** pkts, uint32_t n, const AclResult* res)
+{
+    rte_mbuf* enc[kBurst];
+    esp::Sa* sas[kBurst];
+    uint32_t slots[kBurst];
+    uint32_t nenc = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        gateway::PolicyAction a = t_.default_action;
+        uint32_t slot = SadTable::kNone;
+        if (res[i]) {
+            const CompiledPolicy& p = t_.policies[res[i] - 1];
+            a = p.action;
+            slot = p.sa_slot;
+        }
+        if (a == gateway::PolicyAction::Discard) {
+            drop(m, res[i] ? Drop::PolicyDiscard : Drop::NoPolicy);
+            continue;
+        }
+        // The gateway forwards the plaintext packet: its TTL drops by one
+        // before it is encapsulated (or sent on as is for BYPASS).
+        if (!decrement_ttl(rte_pktmbuf_mtod(m, uint8_t*))) {
+            drop(m, Drop::TtlExpired);
+            continue;
+        }
+        if (a == gateway::PolicyAction::Bypass) {
+            forward(m, false);
+            continue;
+        }
+        enc[nenc] = m;
+        sas[nenc] = t_.sas[slot].sa.get();
+        slots[nenc++] = slot;
+    }
+    if (nenc)
+        encrypt(enc, sas, slots, nenc);
+}
+
+void Worker::encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint32_t n)
+{
+    esp::Packet views[kBurst];
+    esp::Status st[kBurst];
+    uint32_t plain_len[kBurst];
+    for (uint32_t i = 0; i < n; ++i) {
+        views[i] = view_of(pkts[i]);
+        plain_len[i] = pkts[i]->pkt_len;
+    }
+    engine_.encrypt_burst(views, sas, n, st);
+    for (uint32_t i = 0; i < n; ++i) {
+        if (st[i] != esp::Status::Ok) {
+            drop(pkts[i], drop_of(st[i]));
+            continue;
+        }
+        apply_view(pkts[i], views[i]);
+        SaCounters& sc = c_.sas[slots[i]];
+        sc.packets.add(1);
+        sc.bytes.add(plain_len[i]);
+        forward(pkts[i], false);
+    }
+}
+
+void Worker::inbound_plain(rte_mbuf** pkts, uint32_t n, const AclResult* res)
+{
+    for (uint32_t i = 0; i < n; ++i) {
+        gateway::PolicyAction a = res[i] ? t_.policies[res[i] - 1].action : t_.default_action;
+        if (a == gateway::PolicyAction::Bypass)
+            forward(pkts[i], true);
+        else if (res[i] && a == gateway::PolicyAction::Discard)
+            drop(pkts[i], Drop::PolicyDiscard);
+        else
+            drop(pkts[i], Drop::CleartextNotAllowed);  // PROTECT traffic must arrive as ESP
+    }
+}
+
+void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
+{
+    esp::Packet views[kBurst];
+    esp::Sa* sas[kBurst] = {};  // zeroed only to quiet -Wmaybe-uninitialized
+    uint32_t slots[kBurst];
+    esp::Status st[kBurst];
+    rte_mbuf* pkts[kBurst];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < n_all; ++i) {
+        rte_mbuf* m = all[i];
+        esp::Packet v = view_of(m);
+        uint32_t spi = 0;
+        esp::Status why;
+        uint32_t slot = peek_spi(v, &spi, &why) ? t_.sad->find(spi) : SadTable::kNone;
+        // Each inbound SA's replay window has one writer: its owner worker.
+        if (slot != SadTable::kNone && !handed_off && !handoff_.empty() && t_.sas[slot].owner != plan_.index) {
+            if (rte_ring_mp_enqueue(handoff_[t_.sas[slot].owner], m) != 0)
+                drop(m, Drop::HandoffFull);
+            continue;
+        }
+        views[n] = v;
+        slots[n] = slot;
+        sas[n] = slot == SadTable::kNone ? nullptr : t_.sas[slot].sa.get();
+        pkts[n++] = m;
+    }
+    if (n == 0)
+        return;
+    engine_.decrypt_burst(views, sas, n, st);
+    rte_mbuf* ok[kBurst];
+    uint32_t ok_slots[kBurst];
+    uint32_t nok = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        if (st[i] != esp::Status::Ok) {
+            drop(pkts[i], drop_of(st[i]));
+            continue;
+        }
+        apply_view(pkts[i], views[i]);
+        ok[nok] = pkts[i];
+        ok_slots[nok++] = slots[i];
+    }
+    if (nok)
+        check_inner(ok, ok_slots, nok);
+}
+
+// RFC 4301 §5.2: a decrypted packet must fall within the selectors of the SA
+// it arrived on, i.e. the inbound policy that matches it must PROTECT with
+// that same SA.
+void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
+{
+    AclKey4 k4[kBurst];
+    const AclKey4* k4p[kBurst];
+    AclKey6 k6[kBurst];
+    const AclKey6* k6p[kBurst];
+    uint32_t idx4[kBurst], idx6[kBurst];
+    uint32_t n4 = 0, n6 = 0;
+    AclResult res[kBurst];
+    for (uint32_t i = 0; i < n; ++i) {
+        uint8_t* ip = rte_pktmbuf_mtod(pkts[i], uint8_t*);
+        uint32_t len = ip_packet_length(ip, pkts[i]->data_len);
+        if (len == 0) {
+            drop(pkts[i], Drop::MalformedIp);
+            pkts[i] = nullptr;
+            continue;
+        }
+        if ((ip[0] >> 4) == 4) {
+            fill_key4(ip, len, &k4[n4]);
+            k4p[n4] = &k4[n4];
+            idx4[n4++] = i;
+        } else {
+            fill_key6(ip, len, &k6[n6]);
+            k6p[n6] = &k6[n6];
+            idx6[n6++] = i;
+        }
+    }
+    auto verdict = [&](uint32_t i, AclResult r) {
+        rte_mbuf* m = pkts[i];
+        const SaSlot& s = t_.sas[slots[i]];
+        bool ok = r ? (t_.policies[r - 1].action == gateway::PolicyAction::Protect &&
+                       t_.policies[r - 1].sa_slot == slots[i])
+                    : !s.has_inbound_policy;
+        if (!ok) {
+            drop(m, Drop::InboundPolicyMismatch);
+            return;
+        }
+        SaCounters& sc = c_.sas[slots[i]];
+        sc.packets.add(1);
+        sc.bytes.add(m->pkt_len);
+        forward(m, true);
+    };
+    if (n4) {
+        t_.spd->classify4(esp::Direction::Inbound, k4p, res, n4);
+        for (uint32_t j = 0; j < n4; ++j)
+            verdict(idx4[j], res[j]);
+    }
+    if (n6) {
+        t_.spd->classify6(esp::Direction::Inbound, k6p, res, n6);
+        for (uint32_t j = 0; j < n6; ++j)
+            verdict(idx6[j], res[j]);
+    }
+}
+
+void Worker::forward(rte_mbuf* m, bool decrement)
+{
+    uint8_t* ip = rte_pktmbuf_mtod(m, uint8_t*);
+    bool v4 = (ip[0] >> 4) == 4;
+    if (decrement && !decrement_ttl(ip)) {
+        drop(m, Drop::TtlExpired);
+        return;
+    }
+    uint16_t port = 0;
+    const rte_ether_addr* mac = nullptr;
+    bool no_route = false;
+    bool found = v4 ? t_.routes->lookup4(ip + 16, &port, &mac, &no_route)
+                    : t_.routes->lookup6(ip + 24, &port, &mac, &no_route);
+    if (!found) {
+        drop(m, no_route ? Drop::NoRoute : Drop::NoNeighbour);
+        return;
+    }
+    if (port >= kMaxPorts || !t_.ports[port].enabled) {
+        drop(m, Drop::NoRoute);
+        return;
+    }
+    auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, kEthLen));
+    if (!eth) {
+        drop(m, Drop::NoHeadroom);
+        return;
+    }
+    eth->dst_addr = *mac;
+    eth->src_addr = t_.ports[port].mac;
+    eth->ether_type = v4 ? RTE_BE16(RTE_ETHER_TYPE_IPV4) : RTE_BE16(RTE_ETHER_TYPE_IPV6);
+    enqueue_tx(port, m);
+}
+
+// Answers ARP requests for the port's own IPv4 addresses in place (the reply
+// leaves on the port the request came in). Anything else is not ours.
+bool Worker::answer_arp(uint16_t port, rte_mbuf* m)
+{
+    const PortInfo& pi = t_.ports[port];
+    if (pi.addresses4.empty() || m->data_len < kEthLen + sizeof(rte_arp_hdr))
+        return false;
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+    if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) || arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+        arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+        return false;
+    uint32_t target = arp->arp_data.arp_tip;
+    bool ours = false;
+    for (uint32_t a : pi.addresses4)
+        ours |= a == target;
+    if (!ours)
+        return false;
+    arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
+    arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+    arp->arp_data.arp_tip = arp->arp_data.arp_sip;
+    arp->arp_data.arp_sha = pi.mac;
+    arp->arp_data.arp_sip = target;
+    eth->dst_addr = eth->src_addr;
+    eth->src_addr = pi.mac;
+    enqueue_tx(port, m);
+    return true;
+}
+
+// Answers an ICMPv6 Neighbor Solicitation (RFC 4861 §4.3) for one of the
+// port's own IPv6 addresses with a solicited Neighbor Advertisement carrying
+// the port's MAC, built in place. Anything else is left to the normal path.
+bool Worker::answer_neighbour_solicitation(uint16_t port, rte_mbuf* m, uint8_t* ip, uint32_t len)
+{
+    constexpr uint32_t kNaLen = 32;  // ICMPv6 header + target + target link-layer option
+    const PortInfo& pi = t_.ports[port];
+    if (pi.addresses6.empty() || len < 40 + 24 || ip[40] != 135 || ip[41] != 0 || ip[7] != 255)
+        return false;
+    const uint8_t* target = ip + 48;
+    bool ours = false;
+    for (const auto& a : pi.addresses6)
+        ours |= std::memcmp(a.data(), target, 16) == 0;
+    if (!ours || kEthLen + 40 + kNaLen > static_cast<uint32_t>(m->buf_len - m->data_off))
+        return false;
+    static const uint8_t unspecified[16] = {};
+    bool dad = std::memcmp(ip + 8, unspecified, 16) == 0;  // duplicate address detection probe
+    uint8_t our_addr[16];
+    std::memcpy(our_addr, target, 16);
+    // IPv6 header: to the solicitor (or all-nodes for DAD), from the target address.
+    if (dad) {
+        static const uint8_t all_nodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        std::memcpy(ip + 24, all_nodes, 16);
+    } else {
+        std::memcpy(ip + 24, ip + 8, 16);
+    }
+    std::memcpy(ip + 8, our_addr, 16);
+    ip[4] = 0, ip[5] = kNaLen;
+    ip[7] = 255;
+    uint8_t* icmp = ip + 40;
+    icmp[0] = 136, icmp[1] = 0, icmp[2] = icmp[3] = 0;
+    icmp[4] = dad ? 0x20 : 0x60;  // Solicited (unless DAD) and Override
+    icmp[5] = icmp[6] = icmp[7] = 0;
+    std::memcpy(icmp + 8, our_addr, 16);
+    icmp[24] = 2, icmp[25] = 1;  // target link-layer address option, 8 bytes
+    std::memcpy(icmp + 26, pi.mac.addr_bytes, 6);
+    // Checksum over the pseudo-header (addresses, length, next header) and the message.
+    uint32_t sum = 0;
+    for (unsigned i = 8; i < 40; i += 2)
+        sum += load16(ip + i);
+    sum += kNaLen + kProtoIcmp6;
+    for (unsigned i = 0; i < kNaLen; i += 2)
+        sum += load16(icmp + i);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    uint16_t ck = static_cast<uint16_t>(~sum);
+    icmp[2] = uint8_t(ck >> 8), icmp[3] = uint8_t(ck);
+    m->data_len = static_cast<uint16_t>(kEthLen + 40 + kNaLen);
+    m->pkt_len = m->data_len;
+    auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+    if (dad)
+        eth->dst_addr = rte_ether_addr{{0x33, 0x33, 0, 0, 0, 1}};
+    else
+        eth->dst_addr = eth->src_addr;
+    eth->src_addr = pi.mac;
+    enqueue_tx(port, m);
+    return true;
+}
+
+void Worker::enqueue_tx(uint16_t port, rte_mbuf* m)
+{
+    TxBuffer& b = tx_[port];
+    b.pkts[b.n++] = m;
+    tx_dirty_ |= 1u << port;
+    if (b.n == kBurst)
+        flush_tx(port);
+}
+
+void Worker::flush_tx(uint16_t port)
+{
+    TxBuffer& b = tx_[port];
+    if (b.n == 0)
+        return;
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < b.n; ++i)
+        bytes += b.pkts[i]->pkt_len;
+    uint16_t sent = rte_eth_tx_burst(port, plan_.tx_queue, b.pkts, b.n);
+    for (uint16_t i = sent; i < b.n; ++i) {
+        bytes -= b.pkts[i]->pkt_len;
+        drop(b.pkts[i], Drop::TxFull);
+    }
+    c_.ports[port].tx_packets.add(sent);
+    c_.ports[port].tx_bytes.add(bytes);
+    b.n = 0;
+    tx_dirty_ &= ~(1u << port);
+}
+
+void Worker::flush_all()
+{
+    while (tx_dirty_) {
+        unsigned port = static_cast<unsigned>(__builtin_ctz(tx_dirty_));
+        flush_tx(static_cast<uint16_t>(port));
+    }
+}
+
+}  // namespace ipsecgw::dataplane

@@ -1,0 +1,72 @@
+// A worker lcore: polls its (port, queue) pairs in bursts and runs each burst
+// to completion: classify, SPD, ESP, route, transmit. It owns one ESP engine
+// and one TX queue on every port; it writes only its own counters.
+#pragma once
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/gateway_tables.hpp"
+#include "dataplane/lcore_counters.hpp"
+#include "esp/esp_engine.hpp"
+
+namespace ipsecgw::dataplane {
+
+constexpr uint16_t kBurst = 32;
+
+struct RxQueue {
+    uint16_t port;
+    uint16_t queue;
+};
+
+struct WorkerPlan {
+    unsigned lcore = 0;
+    uint16_t index = 0;     // position among the workers (SaSlot::owner values)
+    uint16_t tx_queue = 0;  // this worker's TX queue index on every port
+    std::vector<RxQueue> rx;
+};
+
+class Worker {
+public:
+    // handoff[i]: ring into which other workers put inbound ESP for the SAs
+    // worker i owns (empty with a single worker).
+    Worker(const GatewayTables& tables, WorkerPlan plan, LcoreCounters& counters, const std::atomic<bool>& stop,
+           const std::vector<rte_ring*>& handoff);
+    // Polls until stop is set, then flushes what it holds.
+    void run();
+
+private:
+    void handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n);
+    void outbound(rte_mbuf** pkts, uint32_t n, const AclResult* res);
+    void inbound_plain(rte_mbuf** pkts, uint32_t n, const AclResult* res);
+    void inbound_esp(rte_mbuf** pkts, uint32_t n, bool handed_off);
+    void check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n);
+    void encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint32_t n);
+    void forward(rte_mbuf* m, bool decrement_ttl);
+    bool answer_arp(uint16_t port, rte_mbuf* m);
+    bool answer_neighbour_solicitation(uint16_t port, rte_mbuf* m, uint8_t* ip, uint32_t len);
+    void enqueue_tx(uint16_t port, rte_mbuf* m);
+    void flush_tx(uint16_t port);
+    void flush_all();
+    void drop(rte_mbuf* m, Drop why);
+
+    const GatewayTables& t_;
+    WorkerPlan plan_;
+    LcoreCounters& c_;
+    const std::atomic<bool>& stop_;
+    const std::vector<rte_ring*>& handoff_;
+    esp::EspEngine engine_;
+
+    struct TxBuffer {
+        uint16_t n = 0;
+        rte_mbuf* pkts[kBurst];
+    };
+    TxBuffer tx_[kMaxPorts];
+    uint32_t tx_dirty_ = 0;  // bitmask of ports with queued packets
+};
+
+}  // namespace ipsecgw::dataplane

@@ -1,0 +1,214 @@
+// Loss, duplication and reordering between the engines, and hostile
+// datagrams thrown at a responder.
+#include <gtest/gtest.h>
+
+#include "ike/message.hpp"
+#include "two_engines.hpp"
+
+using namespace ike_test;
+
+namespace {
+
+std::vector<ChildSaInfo> live_children(const Engine& e) {
+    std::vector<ChildSaInfo> out;
+    for (const auto& s : e.status())
+        if (s.state == std::string("established")) out.insert(out.end(), s.children.begin(), s.children.end());
+    return out;
+}
+
+bool mirrored(const Engine& a, const Engine& b) {
+    auto ca = live_children(a), cb = live_children(b);
+    if (ca.size() != cb.size()) return false;
+    for (const auto& x : ca) {
+        auto it = std::find_if(cb.begin(), cb.end(), [&](const ChildSaInfo& y) { return y.spi_in == x.spi_out; });
+        if (it == cb.end() || it->spi_out != x.spi_in || it->encr_in != x.encr_out || it->encr_out != x.encr_in)
+            return false;
+    }
+    return true;
+}
+
+Datagram to_b(const TwoEngines& t, Bytes data) { return Datagram{t.eb, t.ea, std::move(data)}; }
+
+}  // namespace
+
+class LossyLink : public ::testing::TestWithParam<int> {};
+
+TEST_P(LossyLink, ExchangesCompleteOrFailCleanly) {
+    TwoEngines t;
+    t.ca.retransmit = t.cb.retransmit = {Duration(500), 1.5, 8};
+    t.ca.child.esp_suites = t.cb.child.esp_suites = {gcm128(DhId::Curve25519)};
+    t.link.rng.seed(static_cast<unsigned>(GetParam()));
+    t.link.reorder = true;
+    auto& rng = t.link.rng;
+    t.link.copies = [&rng](const Datagram&, bool) {
+        unsigned r = rng() % 10;
+        return r < 2 ? 0 : r < 4 ? 2 : 1;  // 20 % lost, 20 % duplicated
+    };
+    std::uint64_t h = t.connect();
+    t.advance(Duration(30'000), Duration(250));
+    if (!t.a.status(h)) {
+        // Gave up: the initiator said so, within the retry limit.
+        EXPECT_GE(TwoEngines::count(t.ev_a, EventType::Failed), 1u);
+        return;
+    }
+    ASSERT_TRUE(mirrored(t.a, t.b));
+    ASSERT_TRUE(t.a.rekey_child(h, live_children(t.a).front().spi_in, t.now));
+    t.advance(Duration(30'000), Duration(250));
+    ASSERT_TRUE(t.a.rekey_ike(h, t.now));
+    t.advance(Duration(30'000), Duration(250));
+    ASSERT_TRUE(t.a.create_child(h, t.now));
+    t.advance(Duration(30'000), Duration(250));
+    if (t.a.status(h)) {
+        EXPECT_TRUE(mirrored(t.a, t.b));
+        EXPECT_EQ(live_children(t.a).size(), 2u);
+    } else {
+        EXPECT_GE(TwoEngines::count(t.ev_a, EventType::Failed), 1u);
+    }
+    ASSERT_TRUE(!t.a.status(h) || t.a.delete_ike(h, t.now));
+    t.advance(Duration(30'000), Duration(250));
+    EXPECT_TRUE(t.a.status().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, LossyLink, ::testing::Range(1, 13));
+
+TEST(Robustness, DuplicatedRequestGetsCachedResponse) {
+    TwoEngines t;
+    t.link.copies = [](const Datagram&, bool a_to_b) { return a_to_b ? 2 : 1; };
+    t.connect();
+    EXPECT_TRUE(mirrored(t.a, t.b));
+    ASSERT_EQ(t.wire_b_to_a.size(), 4u);
+    EXPECT_EQ(t.wire_b_to_a[0].data, t.wire_b_to_a[1].data);  // IKE_SA_INIT response resent as is
+    EXPECT_EQ(t.wire_b_to_a[2].data, t.wire_b_to_a[3].data);  // IKE_AUTH response resent as is
+    EXPECT_EQ(TwoEngines::count(t.ev_b, EventType::ChildInstalled), 1u);
+}
+
+TEST(Robustness, TamperedIcvIsSilentlyDropped) {
+    TwoEngines t;
+    t.configure();
+    t.a.initiate("to-b", t.now);
+    t.pump(2);  // IKE_SA_INIT both ways; IKE_AUTH request now waits at A
+    auto pending = t.a.take_datagrams();
+    ASSERT_EQ(pending.size(), 1u);
+    Bytes bad = pending[0].data;
+    bad[bad.size() - 3] ^= 0x40;
+    t.b.receive(to_b(t, bad), t.now);
+    EXPECT_TRUE(t.b.take_datagrams().empty());
+    EXPECT_EQ(t.b.status().front().state, "connecting");
+    // The genuine message still works afterwards.
+    t.b.receive(to_b(t, pending[0].data), t.now);
+    t.pump();
+    EXPECT_TRUE(mirrored(t.a, t.b));
+    EXPECT_EQ(live_children(t.a).size(), 1u);
+}
+
+TEST(Robustness, WrongMessageIdUnknownSpiAndReflectionAreDropped) {
+    TwoEngines t;
+    std::uint64_t h = t.connect();
+    Bytes auth_request = t.wire_a_to_b[1].data;
+    // Same request again: answered from the cache, nothing re-processed.
+    t.b.receive(to_b(t, auth_request), t.now);
+    auto again = t.b.take_datagrams();
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].data, t.wire_b_to_a[1].data);
+    // A message ID from the future is dropped without an answer.
+    Bytes future = auth_request;
+    future[23] = 7;
+    t.b.receive(to_b(t, future), t.now);
+    EXPECT_TRUE(t.b.take_datagrams().empty());
+    // Unknown SPI.
+    Bytes unknown = auth_request;
+    unknown[8] ^= 0xff;
+    t.b.receive(to_b(t, unknown), t.now);
+    EXPECT_TRUE(t.b.take_datagrams().empty());
+    // B's own response reflected back to it.
+    t.b.receive(to_b(t, t.wire_b_to_a[1].data), t.now);
+    EXPECT_TRUE(t.b.take_datagrams().empty());
+    t.pump();
+    EXPECT_TRUE(t.a.status(h));
+    EXPECT_TRUE(mirrored(t.a, t.b));
+}
+
+TEST(Robustness, MalformedInitRequests) {
+    TwoEngines t;
+    t.configure();
+    t.a.initiate("to-b", t.now);
+    Bytes init = t.a.take_datagrams().front().data;
+
+    // Truncated, oversized, garbage: silence and no state.
+    t.b.receive(to_b(t, Bytes(init.begin(), init.begin() + 40)), t.now);
+    Bytes huge(70'000, 0);
+    std::copy(init.begin(), init.end(), huge.begin());
+    t.b.receive(to_b(t, huge), t.now);
+    t.b.receive(to_b(t, Bytes(5, 0xff)), t.now);
+    Bytes bad_len = init;
+    bad_len[kHeaderSize + 2] = 0xff;
+    t.b.receive(to_b(t, bad_len), t.now);
+    EXPECT_TRUE(t.b.take_datagrams().empty());
+    EXPECT_EQ(t.b.half_open_count(), 0u);
+
+    // Major version 3: INVALID_MAJOR_VERSION.
+    Bytes v3 = init;
+    v3[17] = 0x30;
+    t.b.receive(to_b(t, v3), t.now);
+    auto out = t.b.take_datagrams();
+    ASSERT_EQ(out.size(), 1u);
+    auto r = parse_message(out[0].data);
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(r.message.notify(NotifyType::InvalidMajorVersion), nullptr);
+
+    // An unknown payload marked critical: UNSUPPORTED_CRITICAL_PAYLOAD naming it.
+    Bytes crit = init;
+    std::size_t last = kHeaderSize;
+    for (std::size_t off = kHeaderSize; off < crit.size();) {  // find the last payload
+        last = off;
+        off += static_cast<std::size_t>(crit[off + 2] << 8 | crit[off + 3]);
+    }
+    crit[last] = 0xc8;  // next payload: type 200
+    Bytes extra = {0, 0x80, 0, 6, 1, 2};
+    crit.insert(crit.end(), extra.begin(), extra.end());
+    crit[27] = static_cast<std::uint8_t>(crit.size());
+    crit[26] = static_cast<std::uint8_t>(crit.size() >> 8);
+    t.b.receive(to_b(t, crit), t.now);
+    out = t.b.take_datagrams();
+    ASSERT_EQ(out.size(), 1u);
+    r = parse_message(out[0].data);
+    ASSERT_TRUE(r.ok());
+    auto* n = r.message.notify(NotifyType::UnsupportedCriticalPayload);
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(n->data, Bytes{200});
+    // The same with the critical bit clear is simply skipped and answered.
+    crit[crit.size() - 5] = 0;
+    t.b.receive(to_b(t, crit), t.now);
+    out = t.b.take_datagrams();
+    ASSERT_EQ(out.size(), 1u);
+    r = parse_message(out[0].data);
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(r.message.find<KePayload>(PayloadType::KeyExchange), nullptr);
+}
+
+TEST(Robustness, HalfOpenSasExpire) {
+    TwoEngines t;
+    t.configure();
+    t.a.initiate("to-b", t.now);
+    t.b.receive(to_b(t, t.a.take_datagrams().front().data), t.now);
+    EXPECT_EQ(t.b.half_open_count(), 1u);
+    t.now += Duration(31'000);
+    t.b.tick(t.now);
+    EXPECT_EQ(t.b.half_open_count(), 0u);
+}
+
+TEST(Robustness, LostFragmentIsRecoveredByRetransmission) {
+    TwoEngines t;
+    t.ca.fragment_size = t.cb.fragment_size = 200;
+    int seen = 0;
+    t.link.copies = [&seen](const Datagram& d, bool a_to_b) {
+        auto r = parse_message(d.data);
+        bool fragment = r.ok() && r.message.find<EncryptedFragmentPayload>(PayloadType::EncryptedFragment);
+        return a_to_b && fragment && seen++ == 1 ? 0 : 1;  // drop the second fragment once
+    };
+    t.connect();
+    EXPECT_TRUE(live_children(t.a).empty());
+    t.advance(Duration(1000));
+    EXPECT_TRUE(mirrored(t.a, t.b));
+    EXPECT_EQ(live_children(t.a).size(), 1u);
+}
