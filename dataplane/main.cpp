@@ -141,6 +141,8 @@ int run(int argc, char** argv)
     }
     argc -= eal;
     argv += eal;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
     std::vector<std::string> warnings;
     std::unique_ptr<GatewayTables> tables;
     std::vector<std::unique_ptr<LcoreCounters>> counters;
@@ -179,6 +181,13 @@ int run(int argc, char** argv)
         PortSettings ps{opts->frame_size, opts->mtu, opts->rx_offload, opts->tx_offload, opts->promiscuous};
         for (const auto& [id, pp] : plan.ports)
             start_port(pp, ps, pool, warnings, &tables->ports[id].mac);
+        {
+            std::vector<uint16_t> ids;
+            for (const auto& [id, pp] : plan.ports)
+                ids.push_back(id);
+            for (uint16_t p : wait_for_links(ids, 5000))
+                warnings.push_back("port " + std::to_string(p) + ": link still down, starting anyway");
+        }
         for (const auto& w : warnings)
             std::fprintf(stderr, "ipsecgw: warning: %s\n", w.c_str());
 
@@ -198,9 +207,6 @@ int run(int argc, char** argv)
         }
         for (size_t i = 0; i < plan.workers.size(); ++i)
             workers.push_back(std::make_unique<Worker>(*tables, plan.workers[i], *counters[i], g_stop, handoff));
-        std::signal(SIGINT, on_signal);
-        std::signal(SIGTERM, on_signal);
-
         std::printf("ipsecgw: %zu worker(s), %zu port(s), %zu SA(s), %zu policies\n", workers.size(),
                     plan.ports.size(), tables->sas.size(), tables->policies.size());
         std::fflush(stdout);

@@ -1,6 +1,7 @@
 #include "dataplane/port_setup.hpp"
 
 #include <rte_ethdev.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include <stdexcept>
@@ -80,6 +81,24 @@ void start_port(const PortPlan& plan, const PortSettings& s, rte_mempool* pool, 
     if (s.promiscuous && rte_eth_promiscuous_enable(port) != 0)
         warnings.push_back("port " + std::to_string(port) + ": promiscuous mode not available");
     check(rte_eth_macaddr_get(port, mac), port, "rte_eth_macaddr_get");
+}
+
+std::vector<uint16_t> wait_for_links(const std::vector<uint16_t>& ports, unsigned max_ms)
+{
+    std::vector<uint16_t> down;
+    for (unsigned waited = 0;; waited += 50) {
+        down.clear();
+        for (uint16_t p : ports) {
+            rte_eth_link link{};
+            if (rte_eth_link_get_nowait(p, &link) != 0 || link.link_status != RTE_ETH_LINK_UP)
+                down.push_back(p);
+        }
+        if (down.empty() && waited > 0)
+            rte_delay_ms(200);  // a link that just came up (memif) may not take packets at once
+        if (down.empty() || waited >= max_ms)
+            return down;
+        rte_delay_ms(50);
+    }
 }
 
 void stop_port(uint16_t port)

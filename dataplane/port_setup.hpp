@@ -31,5 +31,9 @@ rte_mempool* create_packet_pool(uint32_t nb_mbufs, uint32_t frame_size);
 void start_port(const PortPlan& plan, const PortSettings& s, rte_mempool* pool, std::vector<std::string>& warnings,
                 rte_ether_addr* mac);
 void stop_port(uint16_t port);
+// Waits (bounded) until every port reports link up, so the first packets are
+// not lost to a link still coming up (memif peers, NICs after reset).
+// Returns the ports still down at the deadline.
+std::vector<uint16_t> wait_for_links(const std::vector<uint16_t>& ports, unsigned max_ms);
 
 }  // namespace ipsecgw::dataplane

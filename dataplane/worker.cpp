@@ -51,13 +51,13 @@ void Worker::run()
         }
         if (mine) {
             unsigned n = rte_ring_sc_dequeue_burst(mine, reinterpret_cast<void**>(pkts), kBurst, nullptr);
-            if (n) {
+            if (n)
                 inbound_esp(pkts, n, true);
-                flush_all();
-            }
         }
+        if (tx_dirty_)
+            flush_all(false);
     }
-    flush_all();
+    flush_all(true);
 }
 
 void Worker::drop(rte_mbuf* m, Drop why)
@@ -168,7 +168,7 @@ void Worker::handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n)
     }
     if (nesp)
         inbound_esp(esp_pkts, nesp, false);
-    flush_all();
+    flush_all(false);
 }
 
 void Worker::outbound(rte_mbuf** pkts, uint32_t n, const AclResult* res)
@@ -468,37 +468,52 @@ bool Worker::answer_neighbour_solicitation(uint16_t port, rte_mbuf* m, uint8_t* 
 void Worker::enqueue_tx(uint16_t port, rte_mbuf* m)
 {
     TxBuffer& b = tx_[port];
+    if (b.n == kBurst)
+        flush_tx(port, false);
+    if (b.n == kBurst) {  // the queue still takes nothing: drop the newest
+        drop(m, Drop::TxFull);
+        return;
+    }
     b.pkts[b.n++] = m;
     tx_dirty_ |= 1u << port;
     if (b.n == kBurst)
-        flush_tx(port);
+        flush_tx(port, false);
 }
 
-void Worker::flush_tx(uint16_t port)
+// Sends what the port's buffer holds. What the queue does not take stays
+// buffered for the next call (a briefly full ring, a memif peer not yet
+// polling) unless this is the final flush, where it is dropped.
+void Worker::flush_tx(uint16_t port, bool final)
 {
     TxBuffer& b = tx_[port];
     if (b.n == 0)
         return;
-    uint64_t bytes = 0;
+    uint32_t len[kBurst];  // read before the driver owns the mbufs
     for (uint16_t i = 0; i < b.n; ++i)
-        bytes += b.pkts[i]->pkt_len;
+        len[i] = b.pkts[i]->pkt_len;
     uint16_t sent = rte_eth_tx_burst(port, plan_.tx_queue, b.pkts, b.n);
-    for (uint16_t i = sent; i < b.n; ++i) {
-        bytes -= b.pkts[i]->pkt_len;
-        drop(b.pkts[i], Drop::TxFull);
-    }
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < sent; ++i)
+        bytes += len[i];
     c_.ports[port].tx_packets.add(sent);
     c_.ports[port].tx_bytes.add(bytes);
-    b.n = 0;
-    tx_dirty_ &= ~(1u << port);
+    uint16_t left = static_cast<uint16_t>(b.n - sent);
+    if (final) {
+        for (uint16_t i = sent; i < b.n; ++i)
+            drop(b.pkts[i], Drop::TxFull);
+        left = 0;
+    } else if (sent) {
+        std::memmove(b.pkts, b.pkts + sent, left * sizeof(rte_mbuf*));
+    }
+    b.n = left;
+    if (left == 0)
+        tx_dirty_ &= ~(1u << port);
 }
 
-void Worker::flush_all()
+void Worker::flush_all(bool final)
 {
-    while (tx_dirty_) {
-        unsigned port = static_cast<unsigned>(__builtin_ctz(tx_dirty_));
-        flush_tx(static_cast<uint16_t>(port));
-    }
+    for (uint32_t dirty = tx_dirty_; dirty; dirty &= dirty - 1)
+        flush_tx(static_cast<uint16_t>(__builtin_ctz(dirty)), final);
 }
 
 }  // namespace ipsecgw::dataplane

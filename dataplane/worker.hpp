@@ -50,8 +50,8 @@ private:
     bool answer_arp(uint16_t port, rte_mbuf* m);
     bool answer_neighbour_solicitation(uint16_t port, rte_mbuf* m, uint8_t* ip, uint32_t len);
     void enqueue_tx(uint16_t port, rte_mbuf* m);
-    void flush_tx(uint16_t port);
-    void flush_all();
+    void flush_tx(uint16_t port, bool final);
+    void flush_all(bool final);
     void drop(rte_mbuf* m, Drop why);
 
     const GatewayTables& t_;

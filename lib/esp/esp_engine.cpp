@@ -356,10 +356,9 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             tail[pad] = uint8_t(pad);
             tail[pad + 1] = next_header;
 
-            // Front: move kept headers down (transport) or add the outer header (tunnel).
+            // Front: tunnel mode writes the outer header in front of the inner one,
+            // which stays in place; transport mode moves the kept headers forward.
             const uint8_t* inner = p.data;
-            uint8_t inner_hdr[kIpv6Header];  // tunnel: inner header fields feed the outer one
-            std::memcpy(inner_hdr, inner, v4 ? kIpv4MinHeader : kIpv6Header);
             p.prepend(grow_front);
             p.append(grow_back);
             if (keep)
@@ -367,9 +366,9 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             uint8_t* esp = p.data + outer + keep;
             if (s->mode() == Mode::Tunnel) {
                 if (out_v4)
-                    write_outer_v4(p.data, *s, inner_hdr, p.len, seq);
+                    write_outer_v4(p.data, *s, inner, p.len, seq);
                 else
-                    write_outer_v6(p.data, *s, inner_hdr, p.len);
+                    write_outer_v6(p.data, *s, inner, p.len);
             } else if (v4) {
                 p.data[9] = kProtoEsp;
                 store16(p.data + 2, uint16_t(p.len));

@@ -63,7 +63,7 @@ struct ChildConfig {
 
 struct CertificateAuth {
     Bytes certificate_der;       // our end-entity certificate
-    Bytes private_key_der;       // PKCS#8 or traditional DER
+    SecretBytes private_key_der;  // PKCS#8 or traditional DER; wiped with the config
     std::vector<Bytes> intermediates_der;
     std::vector<Bytes> trusted_cas_der;  // anchors for the peer's chain
 };

@@ -56,7 +56,11 @@ class Gateway:
     def run(self, rx, app_args, lcores="0", seconds=2.5, extra_eal=(), expect_rc=0, txq=1):
         """rx: one entry per port: a list of scapy frames, or a tuple of such
         lists (one per RX queue). txq: TX queues (= workers) per port; their
-        captures are concatenated in Result.tx."""
+        captures are concatenated in Result.tx. extra_eal: more ports after
+        the pcap ones (e.g. --vdev net_memif...)."""
+        return self.finish(self.start(rx, app_args, lcores, extra_eal, txq), seconds, expect_rc)
+
+    def start(self, rx, app_args, lcores="0", extra_eal=(), txq=1):
         self.runs += 1
         tag = "%s%d" % (self.name, self.runs)
         eal = [self.binary, "-l", lcores, "-n", "1", "--no-pci", "--no-huge", "-m", "512",
@@ -78,6 +82,12 @@ class Gateway:
             eal += ["--vdev", "net_pcap%d,%s" % (i, ",".join(args))]
         cmd = eal + list(extra_eal) + ["--"] + list(app_args)
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return p, cmd, outs, time.time()
+
+    def finish(self, handle, seconds=2.5, expect_rc=0):
+        """Waits until `seconds` after start, stops the gateway with SIGINT, collects."""
+        p, cmd, outs, started = handle
+        seconds = max(0.1, started + seconds - time.time())
         try:
             out, err = p.communicate(timeout=seconds)
         except subprocess.TimeoutExpired:

@@ -52,6 +52,22 @@ def test(gw):
     one_way(gw, a, b, traffic("10.1.0.%d", "10.2.0.%d", "2001:db8:a::%x", "2001:db8:b::%x"))
     one_way(gw, b, a, traffic("10.2.0.%d", "10.1.0.%d", "2001:db8:b::%x", "2001:db8:a::%x"))
 
+    # Live: both gateways at once, joined by a net_memif link (port 1 each),
+    # traffic both ways at the same time.
+    sock = gw.path("memif.sock")
+    a_sent = traffic("10.1.0.%d", "10.2.0.%d", "2001:db8:a::%x", "2001:db8:b::%x")
+    b_sent = traffic("10.2.0.%d", "10.1.0.%d", "2001:db8:b::%x", "2001:db8:a::%x")
+    ha = gw.start([a_sent], ["--conf", a], lcores="0",
+                  extra_eal=["--vdev", "net_memif0,role=server,socket=%s,id=0" % sock])
+    hb = gw.start([b_sent], ["--conf", b], lcores="1",
+                  extra_eal=["--vdev", "net_memif0,role=client,socket=%s,id=0" % sock])
+    ra, rb = gw.finish(ha, 4), gw.finish(hb, 4)
+    for name, r, sent in [("A", ra, b_sent), ("B", rb, a_sent)]:
+        got = sorted(raw(f.payload) for f in r.tx[0])
+        want = sorted(hops(f, 2) for f in sent)
+        check(got == want, "memif: %d of %d packets arrived intact at %s\n%s%s"
+              % (len(set(got) & set(want)), len(want), name, ra.out + ra.err, rb.out + rb.err))
+
     # A world-readable key file is refused with the reason.
     os.chmod(gw.path("site-a.keys"), 0o644)
     r = gw.run([[], []], ["--conf", a], expect_rc=1)

@@ -98,8 +98,8 @@ void use_certificates(TwoEngines& t) {
     Pki& p = pki();
     t.ca.psk.clear();
     t.cb.psk.clear();
-    t.ca.certificate = CertificateAuth{p.a->cert_der(), p.a->key_der(), {}, {p.root->cert_der()}};
-    t.cb.certificate = CertificateAuth{p.b->cert_der(), p.b->key_der(), {p.intermediate->cert_der()}, {p.root->cert_der()}};
+    t.ca.certificate = CertificateAuth{p.a->cert_der(), to_secret(p.a->key_der()), {}, {p.root->cert_der()}};
+    t.cb.certificate = CertificateAuth{p.b->cert_der(), to_secret(p.b->key_der()), {p.intermediate->cert_der()}, {p.root->cert_der()}};
     t.now = TimePoint(kNowMs);
 }
 
@@ -107,7 +107,7 @@ void use_certificates(TwoEngines& t) {
 
 TEST(CertificateAuth, SignAndVerifyDirectly) {
     Pki& p = pki();
-    CertificateAuth a{p.a->cert_der(), p.a->key_der(), {}, {}};
+    CertificateAuth a{p.a->cert_der(), to_secret(p.a->key_der()), {}, {}};
     Bytes octets = to_bytes("signed octets");
     auto sig = sign_digital_signature(a, octets);
     ASSERT_TRUE(sig);
