@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run every test: the release build's full suite (unit tests, scripted
 # interoperability and end-to-end tests on virtual devices), then the unit
-# suites again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# suites again under AddressSanitizer + UndefinedBehaviorSanitizer, then a
+# bounded libFuzzer run of the IKEv2 parser and engine (FUZZ_SECONDS each, 30).
 # Installs dependencies and builds when needed. Exits non-zero on any failure.
 #
 # usage: scripts/test.sh [--quick]     --quick: release build only, no sanitizer pass
@@ -33,6 +34,14 @@ if [ $quick = 0 ]; then
   # Units only: DPDK's EAL is not run under the sanitizers here.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suite "ASan+UBSan build: unit suites" "$asan" --suite esp --suite ike --suite gateway
+  echo "=== libFuzzer: IKEv2 parser and engine, ${FUZZ_SECONDS:-30} s each (build-fuzz)"
+  if "$ROOT/tests/fuzz/run_fuzz.sh" "${FUZZ_SECONDS:-30}" "$ROOT/build-fuzz" > "$ROOT/build-fuzz.log" 2>&1; then
+    grep -E "^Done [0-9]+ runs" "$ROOT/build-fuzz.log" || true
+    passed=$((passed + 1))
+  else
+    tail -30 "$ROOT/build-fuzz.log"; echo "FAIL fuzz (log: build-fuzz.log)"
+    failed=$((failed + 1))
+  fi
 fi
 
 echo "$passed passed, $failed failed"

@@ -6,6 +6,7 @@ protected port, and the same from B to A, IPv4 and IPv6. Also runs the
 ipsec-secgw-format example as written."""
 import os
 import shutil
+import time
 
 from scapy.all import Ether, IP, IPv6, UDP, Raw, raw
 from scapy.layers.ipsec import ESP
@@ -59,9 +60,13 @@ def test(gw):
     b_sent = traffic("10.2.0.%d", "10.1.0.%d", "2001:db8:b::%x", "2001:db8:a::%x")
     ha = gw.start([a_sent], ["--conf", a], lcores="0",
                   extra_eal=["--vdev", "net_memif0,role=server,socket=%s,id=0" % sock])
+    # The memif client connects once, when its port starts: let the server's socket appear first.
+    deadline = time.time() + 5
+    while not os.path.exists(sock) and time.time() < deadline:
+        time.sleep(0.05)
     hb = gw.start([b_sent], ["--conf", b], lcores="1",
                   extra_eal=["--vdev", "net_memif0,role=client,socket=%s,id=0" % sock])
-    ra, rb = gw.finish(ha, 4), gw.finish(hb, 4)
+    ra, rb = gw.finish(ha, 4.5), gw.finish(hb, 4)
     for name, r, sent in [("A", ra, b_sent), ("B", rb, a_sent)]:
         got = sorted(raw(f.payload) for f in r.tx[0])
         want = sorted(hops(f, 2) for f in sent)
