@@ -390,6 +390,9 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             w.active = true;
             st[i] = Status::Ok;
         }
+        // Crypto runs after the whole burst is prepared, not packet by packet:
+        // GCM's wide loads right after the byte-wise trailer stores would stall
+        // on store forwarding (measured: 25-30 % slower at 1420 B).
         if (path_ == CryptoPath::Direct) {
             for (uint32_t i = 0; i < n; ++i)
                 if (work_[i].active)

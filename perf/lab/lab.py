@@ -138,6 +138,18 @@ class Lab:
             time.sleep(0.1)
         return False
 
+    def wait_link(self, prefix, port=0, limit=10):
+        t0 = time.time()
+        while time.time() - t0 < limit:
+            try:
+                st = self.telemetry(prefix, "/ethdev/link_status,%d" % port)["/ethdev/link_status"]
+                if st.get("status") == "UP":
+                    return True
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass
+            time.sleep(0.1)
+        return False
+
     def rate(self, cmd, prefix, port, logname, counter="opackets"):
         """Mpps of one port's counter over the window, after the port starts moving."""
         a = self.a
@@ -317,10 +329,12 @@ neigh port 1 02:00:00:00:00:11
                     "--vdev", "net_memif0,role=client,id=0,socket=%s%d.sock,%s" % (sock, port, MEMIF), "--",
                     "--forward-mode=%s" % mode, "--auto-start", "--stats-period", "60", "--no-lsc-interrupt",
                     "--txpkts=%d" % size, "--tx-ip=192.168.1.1,192.168.105.1", "--nb-cores=1"]
-            s = self.start(tp(sink, 1, "rxonly"), "%s.log" % sink, 60)
-            t = self.start(tp(gen, 0, "txonly"), "%s.log" % gen, 60)
-            for p, pf in ((s, sink), (t, gen)):
-                if not self.wait_telemetry(p, pf):
+            # One client at a time: the sink's link must be up before the
+            # generator connects (concurrent memif connects can fail).
+            for pf, port, mode in ((sink, 1, "rxonly"), (gen, 0, "txonly")):
+                p = self.start(tp(pf, port, mode), "%s.log" % pf, 60)
+                if not self.wait_telemetry(p, pf) or not self.wait_link(pf):
+                    log("lab: testpmd %s did not come up (logs/%s.log)" % (mode, pf))
                     return None
             time.sleep(1 + a.warm)
             a1, b1, t1 = self.port_stats(gen, 0), self.port_stats(sink, 0), time.time()

@@ -454,8 +454,14 @@ int main(int argc, char **argv)
 		for (int s = 0; s < cfg.steps && rte_rdtsc() < t_end; s++) {
 			run_trial(&t, r, cfg.window, false);
 			print_trial("search", &t, true);
-			bool ok = t.offered == t.received && !t.gen_limited;
-			if (ok) lo = r; else hi = r;
+			/* Zero loss at what was really offered counts, even when the
+			 * generator fell short of the rate asked for (its CPU was busy). */
+			double got = t.offered / t.secs;
+			if (t.offered == t.received) {
+				if (got > lo) lo = got < r ? got : r;
+			} else {
+				hi = r;
+			}
 			if (lo > 0 && (hi - lo) / hi < 0.01)
 				break;
 			r = lo > 0 ? (lo + hi) / 2 : (s < 2 ? r * 0.8 : (lo + hi) / 2);

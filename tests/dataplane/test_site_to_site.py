@@ -55,14 +55,16 @@ def test(gw):
 
     # Live: both gateways at once, joined by a net_memif link (port 1 each),
     # traffic both ways at the same time.
-    sock = gw.path("memif.sock")
+    sock = gw.path("memif.sock")  # an abstract socket name (memif's default)
     a_sent = traffic("10.1.0.%d", "10.2.0.%d", "2001:db8:a::%x", "2001:db8:b::%x")
     b_sent = traffic("10.2.0.%d", "10.1.0.%d", "2001:db8:b::%x", "2001:db8:a::%x")
     ha = gw.start([a_sent], ["--conf", a], lcores="0",
                   extra_eal=["--vdev", "net_memif0,role=server,socket=%s,id=0" % sock])
-    # The memif client connects once, when its port starts: let the server's socket appear first.
+    # The memif client connects once, when its port starts: the server must
+    # listen by then. EAL creates the telemetry socket after probing devices.
+    tel = "/var/run/dpdk/%s/dpdk_telemetry.v2" % ha[1][ha[1].index("--file-prefix") + 1]
     deadline = time.time() + 5
-    while not os.path.exists(sock) and time.time() < deadline:
+    while not os.path.exists(tel) and time.time() < deadline:
         time.sleep(0.05)
     hb = gw.start([b_sent], ["--conf", b], lcores="1",
                   extra_eal=["--vdev", "net_memif0,role=client,socket=%s,id=0" % sock])
