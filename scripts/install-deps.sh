@@ -11,8 +11,8 @@ PACKAGES=(
   libgtest-dev googletest libpcap-dev
   # sanitizer and fuzzer runtimes (CI runs the units under ASan+UBSan)
   clang libclang-rt-14-dev
-  # DPDK tools (testpmd, telemetry, dumpcap) and the ipsec-secgw sources
-  dpdk dpdk-doc
+  # DPDK tools (dpdk-dev: testpmd, dpdk-telemetry.py, dumpcap) and the ipsec-secgw sources
+  dpdk dpdk-dev dpdk-doc
   # test oracles and analysis (run with /usr/bin/python3)
   python3-scapy python3-cryptography python3-matplotlib tshark tcpdump
   # network namespaces for end-to-end tests

@@ -42,7 +42,31 @@ void hand_over(IkeSa& old, std::unique_ptr<IkeSa> next, TimePoint now) {
     old.core.adopt(std::move(next));
 }
 
+// §2.8.2: the new IKE SA that lost a rekey collision. It inherits nothing
+// and is already superseded: the engine keeps it only to exchange its
+// DELETE (sent by whoever created it) and reaps it quietly otherwise.
+IkeSa& park_redundant(IkeSa& old, std::unique_ptr<IkeSa> next, TimePoint now) {
+    IkeSa& ref = *next;
+    next->local = old.local;
+    next->remote = old.remote;
+    next->nat_here = old.nat_here;
+    next->nat_there = old.nat_there;
+    next->fragmentation = old.fragmentation;
+    next->state = IkeSa::State::Rekeyed;
+    next->superseded_at = now;
+    old.core.adopt(std::move(next));
+    return ref;
+}
+
+Bytes lowest(const Bytes& a, const Bytes& b) { return std::min(a, b); }
+
 }  // namespace
+
+void IkeRekeyTask::settle_for_peer_rekey(IkeSa& sa, TimePoint now) {
+    if (!sa.peer_rekey || sa.state != IkeSa::State::Established) return;
+    hand_over(sa, std::move(sa.peer_rekey), now);
+    sa.peer_rekey_min_nonce.clear();
+}
 
 bool IkeRekeyTask::ready(IkeSa& sa) { return sa.established(); }
 
@@ -61,6 +85,12 @@ std::vector<Payload> IkeRekeyTask::build_request(IkeSa& sa, TimePoint) {
 
 TaskStatus IkeRekeyTask::on_response(IkeSa& sa, const Message& m, ByteView, TimePoint now) {
     auto give_up = [&](const std::string& why) {
+        if (sa.peer_rekey) {
+            // Ours failed (TEMPORARY_FAILURE: the peer had finished its own
+            // rekey first) but the peer's succeeded: that one is kept.
+            settle_for_peer_rekey(sa, now);
+            return TaskStatus::Done;
+        }
         SaEvent e = sa.event(EventType::Failed);
         e.reason = "IKE rekey: " + why;
         sa.core.emit(std::move(e));
@@ -87,6 +117,22 @@ TaskStatus IkeRekeyTask::on_response(IkeSa& sa, const Message& m, ByteView, Time
     next->nr = nonce->data;
     next->keys = derive_rekeyed_ike_keys(*suite, sa.suite.prf, sa.keys->sk_d, *shared, nonce_, nonce->data, new_spi_,
                                          peer_spi);
+    if (sa.peer_rekey) {
+        // §2.8.2 collision: both rekeys completed. The exchange with the
+        // lowest of the four nonces loses; the node that created the losing
+        // SA deletes it, the other new SA inherits the CHILD_SAs, and the
+        // winning exchange's initiator deletes the old SA.
+        bool we_lost = lowest(nonce_, nonce->data) < sa.peer_rekey_min_nonce;
+        std::unique_ptr<IkeSa> theirs = std::move(sa.peer_rekey);
+        sa.peer_rekey_min_nonce.clear();
+        if (we_lost) {
+            hand_over(sa, std::move(theirs), now);
+            IkeSa& redundant = park_redundant(sa, std::move(next), now);
+            redundant.queue_task(std::make_unique<IkeDeleteTask>(), now);
+            return TaskStatus::Done;  // the peer deletes the old SA
+        }
+        park_redundant(sa, std::move(theirs), now);  // the peer deletes it
+    }
     hand_over(sa, std::move(next), now);
     sa.defer_task(std::make_unique<IkeDeleteTask>());
     return TaskStatus::Done;
@@ -94,10 +140,12 @@ TaskStatus IkeRekeyTask::on_response(IkeSa& sa, const Message& m, ByteView, Time
 
 Reply IkeRekeyTask::respond(IkeSa& sa, const Message& m, ByteView, TimePoint now) {
     auto refuse = [](NotifyType t, Bytes data = {}) { return Reply{{make_notify(t, std::move(data))}, {}}; };
-    // Simultaneous IKE rekeys: refuse ours-versus-theirs with
-    // TEMPORARY_FAILURE; the jittered retry separates them.
-    if (sa.has_queued("ike_rekey") && sa.active_task() && std::string_view(sa.active_task()->name()) == "ike_rekey")
-        return refuse(NotifyType::TemporaryFailure);
+    // Simultaneous IKE rekeys (§2.8.2): with our own request in flight we
+    // answer as usual but keep the new SA aside until our response tells
+    // which of the two survives. (An SA we already rekeyed is no longer
+    // Established, and the caller answers TEMPORARY_FAILURE, §2.25.2.)
+    bool collision = sa.active_task() && std::string_view(sa.active_task()->name()) == "ike_rekey";
+    if (collision && sa.peer_rekey) return refuse(NotifyType::TemporaryFailure);
     auto* sa_payload = m.find<SaPayload>(PayloadType::SecurityAssociation);
     auto* nonce = m.find<NoncePayload>(PayloadType::Nonce);
     auto* ke = m.find<KePayload>(PayloadType::KeyExchange);
@@ -131,6 +179,15 @@ Reply IkeRekeyTask::respond(IkeSa& sa, const Message& m, ByteView, TimePoint now
     r.payloads = {{PayloadType::SecurityAssociation, SaPayload{{reply}}},
                   {PayloadType::Nonce, NoncePayload{nr}},
                   {PayloadType::KeyExchange, KePayload{static_cast<std::uint16_t>(sel->suite.dh), dh->public_value()}}};
+    if (collision) {
+        Bytes min_nonce = lowest(nonce->data, nr);
+        r.after_send = [&sa, next, now, min_nonce] {
+            if (sa.state != IkeSa::State::Established) return;
+            sa.peer_rekey = std::move(*next);
+            sa.peer_rekey_min_nonce = min_nonce;
+        };
+        return r;
+    }
     r.after_send = [&sa, next, now] { hand_over(sa, std::move(*next), now); };
     return r;
 }

@@ -14,6 +14,9 @@ public:
     std::vector<Payload> build_request(IkeSa& sa, TimePoint now) override;
     TaskStatus on_response(IkeSa& sa, const Message& response, ByteView raw, TimePoint now) override;
     static Reply respond(IkeSa& sa, const Message& request, ByteView raw, TimePoint now);
+    // A collision ends without our rekey (the peer deleted the old SA, or
+    // refused ours): the SA the peer's rekey created takes over, if any.
+    static void settle_for_peer_rekey(IkeSa& sa, TimePoint now);
 
 private:
     std::unique_ptr<DhKeyPair> dh_;

@@ -41,6 +41,11 @@ public:
     std::optional<Bytes> virtual_ip;
     TimePoint rekey_at{0}, expire_at{0}, last_received{0};
     TimePoint superseded_at{0};  // when a rekey replaced this SA
+    // §2.8.2: the IKE SA the peer's rekey of this one created while our own
+    // rekey was in flight, and the lowest nonce of that exchange; the
+    // response to ours decides which of the two new SAs survives.
+    std::unique_ptr<IkeSa> peer_rekey;
+    Bytes peer_rekey_min_nonce;
 
     std::uint64_t local_spi() const { return original_initiator ? spi_i : spi_r; }
     bool udp_encapsulation() const { return nat_here || nat_there; }

@@ -2,6 +2,7 @@
 #include "ike/informational_task.hpp"
 
 #include "ike/child_negotiation.hpp"
+#include "ike/ike_rekey_task.hpp"
 #include "ike/ike_sa.hpp"
 
 namespace ipsecgw::ike {
@@ -34,7 +35,7 @@ std::vector<Payload> LivenessTask::build_request(IkeSa&, TimePoint) { return {};
 
 TaskStatus LivenessTask::on_response(IkeSa&, const Message&, ByteView, TimePoint) { return TaskStatus::Done; }
 
-Reply respond_informational(IkeSa& sa, const Message& m, TimePoint) {
+Reply respond_informational(IkeSa& sa, const Message& m, TimePoint now) {
     Reply r;
     DeletePayload ours{ProtocolId::Esp, 4, {}};
     for (const auto& p : m.payloads) {
@@ -42,8 +43,14 @@ Reply respond_informational(IkeSa& sa, const Message& m, TimePoint) {
         if (!d) continue;
         if (d->protocol == ProtocolId::Ike) {
             // §1.4.1: answer with an empty INFORMATIONAL, then forget the SA.
+            // §2.25.2: a delete of an SA we are rekeying wins over our
+            // rekey; if the peer's own rekey of it had completed (§2.8.2
+            // collision), that new SA inherits everything first.
             r.payloads.clear();
-            r.after_send = [&sa] { sa.terminate("deleted by peer", false); };
+            r.after_send = [&sa, now] {
+                IkeRekeyTask::settle_for_peer_rekey(sa, now);
+                sa.terminate("deleted by peer", false);
+            };
             return r;
         }
         if (d->protocol != ProtocolId::Esp) continue;

@@ -32,7 +32,6 @@ IMIX_WEIGHTS = [7, 4, 1]
 KEYS = {128: "2b7e151628aed2a6abf7158809cf4f3c",
         256: "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4"}
 SALT = "deadbeef"
-MEMIF = "rsize=10,bsize=2048"
 
 
 def log(*a):
@@ -40,6 +39,38 @@ def log(*a):
 
 
 # ------------------------------------------------------------------ helpers
+def child_pid(p):
+    """The DPDK process under `timeout`."""
+    for _ in range(20):
+        try:
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except OSError:
+            return None
+        time.sleep(0.05)
+    return None
+
+
+def cpu_ns(pid):
+    """On-CPU nanoseconds of all threads of pid (busy-polling workers dominate)."""
+    if pid is None:
+        return None
+    tot = 0
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                tot += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return tot
+
+
 class Lab:
     def __init__(self, a):
         self.a = a
@@ -51,6 +82,8 @@ class Lab:
         self.work = os.path.join(self.out, "work")
         os.makedirs(self.work, exist_ok=True)
         self.seq = 0
+        self.last_cpu = None
+        self.memif = "rsize=%d,bsize=2048" % getattr(a, "memif_rsize", 12)
         self.procs = []
         self.eal_mem = self.hugepages()
         self.results = {"meta": {}, "pcap": [], "harness": {}, "ceiling": {}, "memif": [], "testpmd": []}
@@ -165,12 +198,15 @@ class Lab:
                     break
                 time.sleep(0.05)
             time.sleep(a.warm)
-            s1, t1 = self.port_stats(prefix, port), time.time()
+            pid = child_pid(p)
+            s1, t1, c1 = self.port_stats(prefix, port), time.time(), cpu_ns(pid)
             time.sleep(a.window)
-            s2, t2 = self.port_stats(prefix, port), time.time()
+            s2, t2, c2 = self.port_stats(prefix, port), time.time(), cpu_ns(pid)
             if not s1 or not s2:
                 return None
-            return (s2[counter] - s1[counter]) / (t2 - t1) / 1e6
+            n = s2[counter] - s1[counter]
+            self.last_cpu = n / ((c2 - c1) / 1e9) / 1e6 if c1 is not None and c2 is not None and c2 > c1 else None
+            return n / (t2 - t1) / 1e6
         finally:
             self.stop(p)
             shutil.rmtree("/var/run/dpdk/%s" % prefix, ignore_errors=True)
@@ -249,7 +285,9 @@ neigh port 1 02:00:00:00:00:11
         else:
             ports, txport = null_dev + pcap_dev, 0
         cmd = self.gw_cmd(binary, prefix, ports, workers, bits)
-        return self.rate(cmd, prefix, txport, "%s.log" % prefix)
+        self.last_cpu = None
+        r = self.rate(cmd, prefix, txport, "%s.log" % prefix)
+        return r, self.last_cpu
 
     def harness(self, pcap):
         prefix = self.prefix("io")
@@ -276,14 +314,14 @@ neigh port 1 02:00:00:00:00:11
         a = self.a
         sock = os.path.join(self.work, "m%d" % self.seq)
         gprefix, tprefix = self.prefix(name), self.prefix("tg")
-        gports = ["--vdev", "net_memif0,role=server,id=0,socket=%s0.sock,%s" % (sock, MEMIF),
-                  "--vdev", "net_memif1,role=server,id=0,socket=%s1.sock,%s" % (sock, MEMIF)]
+        gports = ["--vdev", "net_memif0,role=server,id=0,socket=%s0.sock,%s" % (sock, self.memif),
+                  "--vdev", "net_memif1,role=server,id=0,socket=%s1.sock,%s" % (sock, self.memif)]
         cmd = self.gw_cmd(binary, gprefix, gports, 1, bits, promisc=False)
         # trafgen port 0 sends into the gateway's ingress, port 1 receives from its egress
         ing, eg = (0, 1) if direction == "out" else (1, 0)
         tcmd = [self.trafgen, "-l", str(a.gen_lcore), "-n", "1", "--no-pci", "--file-prefix", tprefix] + \
-            self.eal_mem + ["--vdev", "net_memif0,role=client,id=0,socket=%s%d.sock,%s" % (sock, ing, MEMIF),
-                            "--vdev", "net_memif1,role=client,id=0,socket=%s%d.sock,%s" % (sock, eg, MEMIF),
+            self.eal_mem + ["--vdev", "net_memif0,role=client,id=0,socket=%s%d.sock,%s" % (sock, ing, self.memif),
+                            "--vdev", "net_memif1,role=client,id=0,socket=%s%d.sock,%s" % (sock, eg, self.memif),
                             "--", "--dir", direction, "--size", str(size), "--key", KEYS[bits] + SALT,
                             "--spi", "105", "--window", str(a.memif_window), "--steps", str(a.steps),
                             "--phases", phases, "--max-seconds", str(a.memif_limit)]
@@ -315,8 +353,8 @@ neigh port 1 02:00:00:00:00:11
         a = self.a
         sock = os.path.join(self.work, "t%d" % self.seq)
         gprefix, gen, sink = self.prefix(name), self.prefix("txonly"), self.prefix("rxonly")
-        gports = ["--vdev", "net_memif0,role=server,id=0,socket=%s0.sock,%s" % (sock, MEMIF),
-                  "--vdev", "net_memif1,role=server,id=0,socket=%s1.sock,%s" % (sock, MEMIF)]
+        gports = ["--vdev", "net_memif0,role=server,id=0,socket=%s0.sock,%s" % (sock, self.memif),
+                  "--vdev", "net_memif1,role=server,id=0,socket=%s1.sock,%s" % (sock, self.memif)]
         g = self.start(self.gw_cmd(binary, gprefix, gports, 1, bits, promisc=False), "%s.log" % gprefix, 60)
         out = {"gateway": name, "size": size, "key_bits": bits}
         try:
@@ -326,7 +364,7 @@ neigh port 1 02:00:00:00:00:11
             def tp(prefix, port, mode):
                 return ["dpdk-testpmd", "--lcores", "0@%d,1@%d" % (a.gen_lcore, a.gen_lcore), "-n", "1",
                         "--no-pci", "--file-prefix", prefix] + self.eal_mem + [
-                    "--vdev", "net_memif0,role=client,id=0,socket=%s%d.sock,%s" % (sock, port, MEMIF), "--",
+                    "--vdev", "net_memif0,role=client,id=0,socket=%s%d.sock,%s" % (sock, port, self.memif), "--",
                     "--forward-mode=%s" % mode, "--auto-start", "--stats-period", "60", "--no-lsc-interrupt",
                     "--txpkts=%d" % size, "--tx-ip=192.168.1.1,192.168.105.1", "--nb-cores=1"]
             # One client at a time: the sink's link must be up before the
@@ -376,15 +414,19 @@ def report(lab, a):
              "alone on one core over the frame's bytes, and testpmd io forwarding of the same frames. "
              "Read ratios; absolute numbers move with machine load.", "",
              "## Source 1: in-process replay (net_pcap infinite_rx -> gateway -> net_null)", "",
-             "| key | frame B | dir | workers | ipsec-secgw | ipsecgw | ipsecgw Gbps | ipsecgw/secgw | crypto Mops "
-             "| harness | eff. ceiling | ipsecgw/ceiling |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "`per CPU-s` columns divide packets by the gateway's on-CPU seconds (/proc schedstat) instead of wall "
+             "seconds: time the scheduler gave to other processes is not charged, so they are the ratios to trust "
+             "on a busy machine (for 2 workers: all threads' CPU time together).", "",
+             "| key | frame B | dir | workers | ipsec-secgw | ipsecgw | ipsecgw Gbps | ipsecgw/secgw | secgw per CPU-s "
+             "| ipsecgw per CPU-s | ratio per CPU-s | crypto Mops | harness | eff. ceiling | ipsecgw/ceiling |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in R["pcap"]:
         ce = r.get("eff_ceiling") if r["workers"] == 1 else None
-        lines.append("| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["key_bits"], r["size"], r["dir"], r["workers"], fmt(r["secgw"]), fmt(r["ipsecgw"]),
             fmt(r["ipsecgw"] * mean_frame(r["size"]) * 8 / 1e3 if r["ipsecgw"] else None),
-            fmt(ratio(r["ipsecgw"], r["secgw"])), fmt(r["crypto"]) if r["workers"] == 1 else "",
+            fmt(ratio(r["ipsecgw"], r["secgw"])), fmt(r.get("secgw_cpu")), fmt(r.get("ipsecgw_cpu")),
+            fmt(ratio(r.get("ipsecgw_cpu"), r.get("secgw_cpu"))), fmt(r["crypto"]) if r["workers"] == 1 else "",
             fmt(r["harness"]) if r["workers"] == 1 else "", fmt(ce), fmt(ratio(r["ipsecgw"], ce))))
     two = [r for r in R["pcap"] if r["workers"] == 2]
     if two:
@@ -407,8 +449,8 @@ def report(lab, a):
                   "packet by the generator (outbound: the sink decrypts the first 48 bytes of sampled ESP "
                   "packets to read it; inbound: stamped packets are encrypted on the fly)." % (
                       a.gen_lcore, a.lcore, a.memif_window, a.steps), "",
-                  "| gateway | key | frame B | dir | max fwd Mpps | loss-free Mpps | lat@10% p50/p99/p99.9 us "
-                  "| lat@50% | lat@90% |", "|---|---|---|---|---|---|---|---|---|"]
+                  "| gateway | key | frame B | dir | max fwd Mpps | loss-free Mpps | latency at % of | "
+                  "lat@10% p50/p99/p99.9 us | lat@50% | lat@90% |", "|---|---|---|---|---|---|---|---|---|---|"]
         for r in R["memif"]:
             res = r["result"] or {}
             lat = {round(x["fraction"], 2): x for x in res.get("latency", [])}
@@ -416,9 +458,10 @@ def report(lab, a):
             def L(fr):
                 x = lat.get(fr)
                 return "%.1f / %.1f / %.1f" % (x["p50_us"], x["p99_us"], x["p999_us"]) if x and x["samples"] else "-"
-            lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["gateway"], r["key_bits"], r["size"], r["dir"], fmt(res.get("max_fwd_mpps")),
-                fmt(res.get("loss_free_mpps")), L(0.1), L(0.5), L(0.9)))
+                fmt(res.get("loss_free_mpps")), res.get("latency_reference", "-") if res.get("latency") else "-",
+                L(0.1), L(0.5), L(0.9)))
         lines.append("")
         lines.append("The generator and the gateway share a 2-CPU machine with other work: a descheduled gateway "
                      "drops packets, so the loss-free rate is a lower bound that is very sensitive to noise.")
@@ -525,6 +568,7 @@ def main():
     ap.add_argument("--warm", type=float, help="warm-up before each window, s")
     ap.add_argument("--lcore", type=int, default=1, help="worker lcore for 1-worker runs")
     ap.add_argument("--gen-lcore", type=int, default=0, help="lcore of the memif generator")
+    ap.add_argument("--memif-rsize", type=int, default=12, help="log2 memif ring size (1..14)")
     ap.add_argument("--no-secgw", action="store_true")
     ap.add_argument("--no-memif", action="store_true")
     ap.add_argument("--no-testpmd", action="store_true")
@@ -567,10 +611,11 @@ def main():
                 for w in a.workers:
                     for d in a.dirs:
                         pc = plain if d == "out" else esp
+                        sg = (None, None) if a.no_secgw else lab.gw_pcap("sg", lab.secgw, d, pc, bits, w)
+                        gw = lab.gw_pcap("gw", lab.ipsecgw, d, pc, bits, w)
                         row = {"key_bits": bits, "size": size, "dir": d, "workers": w, "crypto": crypto,
-                               "harness": h, "eff_ceiling": eff,
-                               "secgw": None if a.no_secgw else lab.gw_pcap("sg", lab.secgw, d, pc, bits, w),
-                               "ipsecgw": lab.gw_pcap("gw", lab.ipsecgw, d, pc, bits, w)}
+                               "harness": h, "eff_ceiling": eff, "secgw": sg[0], "ipsecgw": gw[0],
+                               "secgw_cpu": sg[1], "ipsecgw_cpu": gw[1]}
                         R["pcap"].append(row)
                         log("lab: aes%d %5s %-3s %dw  secgw %s  ipsecgw %s  ceiling %s  [%.0fs]" % (
                             bits, size, d, w, fmt(row["secgw"]), fmt(row["ipsecgw"]), fmt(eff),

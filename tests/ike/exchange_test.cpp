@@ -238,6 +238,123 @@ TEST(Exchanges, IkeRekeyKeepsChildrenAndHandle) {
     expect_matching_children(t.a, t.b, 1);
 }
 
+// Both ends of one IKE SA and its CHILD_SAs agree, and nothing else is left.
+void expect_one_matching_ike_sa(const TwoEngines& t) {
+    auto sa = t.a.status();
+    auto sb = t.b.status();
+    ASSERT_EQ(sa.size(), 1u);
+    ASSERT_EQ(sb.size(), 1u);
+    EXPECT_EQ(sa[0].state, std::string("established"));
+    EXPECT_EQ(sb[0].state, std::string("established"));
+    EXPECT_EQ(sa[0].spi_i, sb[0].spi_i);
+    EXPECT_EQ(sa[0].spi_r, sb[0].spi_r);
+    EXPECT_NE(sa[0].initiator, sb[0].initiator);
+}
+
+// §2.8.2: both ends rekey the IKE SA at once. Both exchanges complete; the
+// one with the lowest nonce loses and its SA is deleted by its creator, the
+// winner's initiator deletes the old SA, and the survivor keeps the CHILD_SAs
+// and the handle. Over many runs (random nonces) either side's rekey wins.
+TEST(Exchanges, SimultaneousIkeRekeyKeepsOneSaByNonce) {
+    int a_won = 0, b_won = 0;
+    for (int run = 0; run < 16; ++run) {
+        SCOPED_TRACE(run);
+        TwoEngines t;
+        std::uint64_t h = t.connect();
+        std::uint64_t hb = t.b.status().front().handle;
+        auto before = *t.a.status(h);
+        auto child_before = before.children.front().spi_in;
+        ASSERT_TRUE(t.a.rekey_ike(h, t.now));
+        ASSERT_TRUE(t.b.rekey_ike(hb, t.now));
+        t.pump();
+        expect_one_matching_ike_sa(t);
+        auto after = t.a.status(h);
+        ASSERT_TRUE(after);
+        ASSERT_TRUE(t.b.status(hb));
+        EXPECT_NE(after->spi_i, before.spi_i);
+        (after->initiator ? a_won : b_won)++;
+        expect_matching_children(t.a, t.b, 1);
+        EXPECT_EQ(after->children.front().spi_in, child_before);  // inherited, not re-created
+        EXPECT_EQ(TwoEngines::count(t.ev_a, EventType::IkeRekeyed), 1u);
+        EXPECT_EQ(TwoEngines::count(t.ev_b, EventType::IkeRekeyed), 1u);
+        for (auto* ev : {&t.ev_a, &t.ev_b}) {
+            EXPECT_EQ(TwoEngines::count(*ev, EventType::IkeDeleted), 0u);
+            EXPECT_EQ(TwoEngines::count(*ev, EventType::ChildDeleted), 0u);
+            EXPECT_EQ(TwoEngines::count(*ev, EventType::Failed), 0u);
+        }
+        // No TEMPORARY_FAILURE either way: request, response, two deletes.
+        EXPECT_EQ(t.wire_a_to_b.size() + t.wire_b_to_a.size(), 4u + 8u);
+        // The survivor works.
+        ASSERT_TRUE(t.b.create_child(hb, t.now));
+        t.pump();
+        expect_matching_children(t.a, t.b, 2);
+        ASSERT_TRUE(t.a.rekey_ike(h, t.now));
+        t.pump();
+        expect_one_matching_ike_sa(t);
+        expect_matching_children(t.a, t.b, 2);
+    }
+    EXPECT_GT(a_won, 0);
+    EXPECT_GT(b_won, 0);
+}
+
+// One end's rekey completes before the other's request arrives (RFC 7296
+// §2.8.2's special case): the old SA is already being deleted, so the late
+// request gets TEMPORARY_FAILURE (§2.25.2) and the peer keeps the SA the
+// first rekey made.
+TEST(Exchanges, IkeRekeyCollisionWhereOneFinishedFirst) {
+    TwoEngines t;
+    std::uint64_t h = t.connect();
+    std::uint64_t hb = t.b.status().front().handle;
+    ASSERT_TRUE(t.b.rekey_ike(hb, t.now));
+    ASSERT_TRUE(t.a.rekey_ike(h, t.now));
+    auto a_req = t.a.take_datagrams();
+    auto b_req = t.b.take_datagrams();
+    ASSERT_EQ(a_req.size(), 1u);
+    ASSERT_EQ(b_req.size(), 1u);
+    t.deliver(a_req, true);           // B answers A's rekey (B's own is in flight)
+    auto b_resp = t.b.take_datagrams();
+    ASSERT_EQ(b_resp.size(), 1u);
+    t.deliver(b_resp, false);         // A's rekey completes; A deletes the old SA
+    t.deliver(b_req, false);          // B's late request: TEMPORARY_FAILURE
+    t.pump();
+    expect_one_matching_ike_sa(t);
+    EXPECT_TRUE(t.a.status(h)->initiator);  // A's rekey made it
+    expect_matching_children(t.a, t.b, 1);
+    for (auto* ev : {&t.ev_a, &t.ev_b}) {
+        EXPECT_EQ(TwoEngines::count(*ev, EventType::IkeRekeyed), 1u);
+        EXPECT_EQ(TwoEngines::count(*ev, EventType::IkeDeleted), 0u);
+        EXPECT_EQ(TwoEngines::count(*ev, EventType::ChildDeleted), 0u);
+        EXPECT_EQ(TwoEngines::count(*ev, EventType::Failed), 0u);
+    }
+    ASSERT_TRUE(t.b.create_child(hb, t.now));
+    t.pump();
+    expect_matching_children(t.a, t.b, 2);
+}
+
+// The same with reordering and duplicates between the ends: whatever order
+// the deletes, responses and requests arrive in, one SA pair survives.
+TEST(Exchanges, SimultaneousIkeRekeyWithReorderingAndDuplicates) {
+    for (int run = 0; run < 16; ++run) {
+        SCOPED_TRACE(run);
+        TwoEngines t;
+        std::uint64_t h = t.connect();
+        std::uint64_t hb = t.b.status().front().handle;
+        t.link.reorder = true;
+        t.link.rng.seed(static_cast<unsigned>(run));
+        t.link.copies = [&t](const Datagram&, bool) { return 1 + static_cast<int>(t.link.rng() % 2); };
+        ASSERT_TRUE(t.a.rekey_ike(h, t.now));
+        ASSERT_TRUE(t.b.rekey_ike(hb, t.now));
+        t.pump();
+        t.advance(std::chrono::seconds(40));  // retransmissions, reaping of leftovers
+        expect_one_matching_ike_sa(t);
+        expect_matching_children(t.a, t.b, 1);
+        for (auto* ev : {&t.ev_a, &t.ev_b}) {
+            EXPECT_EQ(TwoEngines::count(*ev, EventType::IkeDeleted), 0u);
+            EXPECT_EQ(TwoEngines::count(*ev, EventType::ChildDeleted), 0u);
+        }
+    }
+}
+
 TEST(Exchanges, DeleteIkeSaRemovesEverything) {
     TwoEngines t;
     std::uint64_t h = t.connect();
