@@ -91,6 +91,23 @@ bool validate_chain(X509* leaf, const std::vector<Bytes>& chain, const std::vect
 
 }  // namespace
 
+Bytes ca_key_hashes(const std::vector<Bytes>& cas_der) {
+    Bytes out;
+    for (const auto& der : cas_der) {
+        X509Ptr cert = parse_cert(der);
+        if (!cert) continue;
+        unsigned char* spki = nullptr;
+        int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &spki);
+        if (len <= 0) continue;
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int md_len = 0;
+        bool ok = EVP_Digest(spki, static_cast<std::size_t>(len), md, &md_len, EVP_sha1(), nullptr) == 1;
+        OPENSSL_free(spki);
+        if (ok && md_len == 20) out.insert(out.end(), md, md + md_len);
+    }
+    return out;
+}
+
 std::optional<Bytes> sign_digital_signature(const CertificateAuth& ours, ByteView octets) {
     const unsigned char* p = ours.private_key_der.data();
     PkeyPtr key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(ours.private_key_der.size())), EVP_PKEY_free);

@@ -12,6 +12,11 @@ namespace ipsecgw::ike {
 
 // AUTH data for method 14: length of the AlgorithmIdentifier, its DER, then
 // the signature over `octets` made with our private key.
+// CERTREQ Certification Authority data (§3.7): the SHA-1 hashes of each
+// trusted CA's SubjectPublicKeyInfo (DER), concatenated; certificates that
+// do not decode are skipped.
+Bytes ca_key_hashes(const std::vector<Bytes>& cas_der);
+
 std::optional<Bytes> sign_digital_signature(const CertificateAuth& ours, ByteView octets);
 
 // Validates `chain` (end-entity first, then intermediates) against

@@ -61,6 +61,22 @@ void Engine::reap() {
         it = it->second->state == IkeSa::State::Dead ? sas_.erase(it) : std::next(it);
 }
 
+void Engine::initial_contact(IkeSa& sa) {
+    for (auto& [_, other] : sas_) {
+        if (other.get() == &sa || other->handle == sa.handle) continue;
+        if (other->state == IkeSa::State::Connecting || other->state == IkeSa::State::Dead) continue;
+        if (other->peer_id == sa.peer_id && other->cfg.local_id == sa.cfg.local_id)
+            other->terminate("replaced: the peer sent INITIAL_CONTACT", false);
+    }
+}
+
+bool Engine::has_other_ike_sa(const IkeSa& sa) const {
+    return std::any_of(sas_.begin(), sas_.end(), [&](const auto& kv) {
+        const IkeSa& o = *kv.second;
+        return &o != &sa && o.handle != sa.handle && o.cfg.name == sa.cfg.name && o.established();
+    });
+}
+
 IkeSa* Engine::live_sa(std::uint64_t handle) {
     for (auto& [_, sa] : sas_)
         if (sa->handle == handle && sa->usable()) return sa.get();
@@ -122,7 +138,10 @@ void Engine::receive(const Datagram& dg, TimePoint now) {
     // The I flag says who is the original initiator, and so whose SPI is ours.
     std::uint64_t ours = h.from_initiator() ? h.spi_r : h.spi_i;
     auto it = sas_.find(ours);
-    if (it == sas_.end()) return;  // unknown SPI: §2.21.4 allows silence
+    if (it == sas_.end()) {
+        if (!h.is_response()) reply_invalid_ike_spi(dg, h, now);  // never answer a response
+        return;
+    }
     IkeSa& sa = *it->second;
     std::uint64_t theirs = h.from_initiator() ? h.spi_i : h.spi_r;
     std::uint64_t expected = sa.original_initiator ? sa.spi_r : sa.spi_i;
@@ -132,6 +151,29 @@ void Engine::receive(const Datagram& dg, TimePoint now) {
     if (h.from_initiator() == sa.original_initiator) return;  // reflected message
     sa.on_datagram(dg, parsed, now);
     reap();
+}
+
+// §1.5 / §2.21.4: a request for an IKE SA we do not know (we may have lost
+// it in a restart) MAY get an unprotected INVALID_IKE_SPI notification with
+// the SPIs, exchange type and message ID copied, sent back to where it came
+// from. It is no larger than the request, and rate-limited, so it can
+// neither amplify nor flood.
+void Engine::reply_invalid_ike_spi(const Datagram& dg, const Header& h, TimePoint now) {
+    if (config_.invalid_spi_replies_per_second == 0) return;
+    if (now - invalid_spi_window_ >= Duration(std::chrono::seconds(1)) || now < invalid_spi_window_) {
+        invalid_spi_window_ = now;
+        invalid_spi_replies_ = 0;
+    }
+    if (invalid_spi_replies_ >= config_.invalid_spi_replies_per_second) return;
+    ++invalid_spi_replies_;
+    Header r;
+    r.spi_i = h.spi_i;
+    r.spi_r = h.spi_r;
+    r.exchange = h.exchange;
+    r.message_id = h.message_id;
+    // A response, from the other party than the one that sent the request.
+    r.flags = static_cast<std::uint8_t>(header_flags::kResponse | (h.from_initiator() ? 0 : header_flags::kInitiator));
+    send(Datagram{dg.local, dg.remote, build_message(r, {make_notify(NotifyType::InvalidIkeSpi)})});
 }
 
 void Engine::receive_init_request(const Datagram& dg, ParseResult& parsed, TimePoint now) {

@@ -65,6 +65,8 @@ private:
     std::uint64_t allocate_ike_spi() override;
     void adopt(std::unique_ptr<IkeSa> sa) override;
     const EngineConfig& config() const override { return config_; }
+    void initial_contact(IkeSa& sa) override;
+    bool has_other_ike_sa(const IkeSa& sa) const override;
 
     EngineCore& core() { return *this; }
     IkeSa* live_sa(std::uint64_t handle);
@@ -72,6 +74,7 @@ private:
     void receive_init_request(const Datagram& dg, struct ParseResult& parsed, TimePoint now);
     const PeerConfig* match_peer(const Datagram& dg) const;
     Bytes make_cookie(ByteView ni, const Endpoint& from, std::uint64_t spi_i) const;
+    void reply_invalid_ike_spi(const Datagram& dg, const struct Header& h, TimePoint now);
     void reap();
 
     EngineConfig config_;
@@ -82,6 +85,8 @@ private:
     std::vector<SaEvent> events_;
     std::uint64_t next_handle_ = 1;
     SecretBytes cookie_secret_;
+    TimePoint invalid_spi_window_{0};      // start of the current one-second window
+    std::size_t invalid_spi_replies_ = 0;  // sent in it
 };
 
 }  // namespace ipsecgw::ike

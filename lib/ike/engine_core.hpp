@@ -19,6 +19,12 @@ public:
     // Takes ownership of the IKE SA a rekey produced.
     virtual void adopt(std::unique_ptr<IkeSa> sa) = 0;
     virtual const EngineConfig& config() const = 0;
+    // INITIAL_CONTACT (§3.10.1) arrived on `sa`, now authenticated: forget
+    // every other IKE SA between the same identities without a DELETE.
+    virtual void initial_contact(IkeSa&) {}
+    // Whether another IKE SA to the same configured peer is up (then ours is
+    // not the initial contact).
+    virtual bool has_other_ike_sa(const IkeSa&) const { return false; }
 };
 
 }  // namespace ipsecgw::ike

@@ -95,6 +95,9 @@ struct EngineConfig {
     std::size_t cookie_threshold = 64;
     // Half-open responder SAs are dropped after this long.
     Duration half_open_timeout{std::chrono::seconds(30)};
+    // Unprotected INVALID_IKE_SPI answers to requests for IKE SAs we do not
+    // know (§1.5, §2.21.4), at most this many per second; 0: stay silent.
+    std::size_t invalid_spi_replies_per_second = 10;
 };
 
 struct ChildSaInfo {

@@ -2,6 +2,7 @@
 #include "ike/ike_auth_task.hpp"
 
 #include "ike/authenticator.hpp"
+#include "ike/certificate_auth.hpp"
 #include "ike/child_negotiation.hpp"
 #include "ike/ike_sa.hpp"
 #include "ike/psk_auth.hpp"
@@ -35,6 +36,9 @@ std::vector<Payload> IkeAuthTask::build_request(IkeSa& sa, TimePoint) {
     std::vector<Payload> out;
     out.push_back({PayloadType::IdInitiator, sa.cfg.local_id});
     for (auto& p : certificate_payloads(sa)) out.push_back(std::move(p));
+    if (sa.cfg.certificate)
+        out.push_back({PayloadType::CertificateRequest,
+                       CertReqPayload{kCertX509Signature, ca_key_hashes(sa.cfg.certificate->trusted_cas_der)}});
     if (!sa.cfg.remote_id.data.empty()) out.push_back({PayloadType::IdResponder, sa.cfg.remote_id});
     Bytes octets = signed_octets(sa.suite.prf, sa.init_request_raw, sa.nr, sa.keys->sk_pi, sa.cfg.local_id);
     auto auth = build_auth(sa, octets);
@@ -42,7 +46,7 @@ std::vector<Payload> IkeAuthTask::build_request(IkeSa& sa, TimePoint) {
     if (sa.cfg.request_virtual_ip)
         out.push_back({PayloadType::Configuration,
                        CpPayload{CfgType::Request, {{static_cast<std::uint16_t>(CfgAttr::InternalIp4Address), {}}}}});
-    out.push_back(make_notify(NotifyType::InitialContact));
+    if (!sa.core.has_other_ike_sa(sa)) out.push_back(make_notify(NotifyType::InitialContact));
     if (sa.cfg.child.transport_mode) out.push_back(make_notify(NotifyType::UseTransportMode));
     if (child_spi_in_ == 0) child_spi_in_ = sa.core.allocate_child_spi();
     out.push_back({PayloadType::SecurityAssociation, esp_proposals(without_pfs(sa.cfg.child.esp_suites), child_spi_in_)});
@@ -69,7 +73,9 @@ TaskStatus IkeAuthTask::on_response(IkeSa& sa, const Message& m, ByteView, TimeP
     if (!id_acceptable(sa.cfg, *idr)) return fail("unexpected responder identity");
     Bytes octets = signed_octets(sa.suite.prf, sa.init_response_raw, sa.ni, sa.keys->sk_pr, *idr);
     if (!verify_auth(sa, m, *idr, *auth, octets, now)) return fail("responder AUTH does not verify");
+    sa.peer_id = *idr;
     established(sa, now);
+    if (m.notify(NotifyType::InitialContact)) sa.core.initial_contact(sa);
 
     // The IKE SA stands even if the CHILD_SA was refused (§1.2).
     if (auto* err = m.error_notify()) {
@@ -126,7 +132,9 @@ Reply IkeAuthTask::respond(IkeSa& sa, const Message& m, ByteView, TimePoint now)
     r.payloads.push_back({PayloadType::IdResponder, sa.cfg.local_id});
     for (auto& p : certificate_payloads(sa)) r.payloads.push_back(std::move(p));
     r.payloads.push_back({PayloadType::Authentication, *our_auth});
+    sa.peer_id = *idi;
     established(sa, now);
+    if (m.notify(NotifyType::InitialContact)) sa.core.initial_contact(sa);
 
     // Remote access: hand out a virtual IP and narrow TSi to it.
     std::vector<TrafficSelector> vip_ts;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ike/ike_auth_task.hpp"
+#include "ike/certificate_auth.hpp"
 #include "ike/ike_sa.hpp"
 #include "ike/nat_detection.hpp"
 
@@ -161,7 +162,9 @@ Reply IkeInitTask::respond(IkeSa& sa, const Message& m, ByteView raw, TimePoint)
         sa.fragmentation = true;
         out.push_back(make_notify(NotifyType::Ikev2FragmentationSupported));
     }
-    if (sa.cfg.certificate) out.push_back({PayloadType::CertificateRequest, CertReqPayload{}});
+    if (sa.cfg.certificate)
+        out.push_back({PayloadType::CertificateRequest,
+                       CertReqPayload{kCertX509Signature, ca_key_hashes(sa.cfg.certificate->trusted_cas_der)}});
     return Reply{std::move(out), {}};
 }
 

@@ -37,6 +37,7 @@ public:
     std::optional<IkeKeys> keys;
     Bytes ni, nr;
     Bytes init_request_raw, init_response_raw;  // signed in AUTH
+    IdPayload peer_id;                          // as authenticated in IKE_AUTH
     std::vector<std::unique_ptr<ChildSa>> children;
     std::optional<Bytes> virtual_ip;
     TimePoint rekey_at{0}, expire_at{0}, last_received{0};

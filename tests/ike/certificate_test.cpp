@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include "ike/certificate_auth.hpp"
+#include "ike/message.hpp"
 #include "two_engines.hpp"
 
 using namespace ike_test;
@@ -183,4 +184,41 @@ TEST(CertificateAuth, UntrustedExpiredOrMisnamedPeersAreRefused) {
         EXPECT_EQ(TwoEngines::count(t.ev_a, EventType::IkeEstablished), 0u);
         EXPECT_GE(TwoEngines::count(t.ev_a, EventType::Failed), 1u);
     }
+}
+
+// CERTREQ (§3.7): the Certification Authority field is the SHA-1 hash of each
+// trusted CA's SubjectPublicKeyInfo, concatenated. The expected values are
+// computed here from the CA key itself (i2d_PUBKEY), not from the certificate.
+TEST(CertificateAuth, CertReqCarriesCaKeyHashes) {
+    Pki& p = pki();
+    auto spki_sha1 = [](EVP_PKEY* key) {
+        unsigned char* der = nullptr;
+        int n = i2d_PUBKEY(key, &der);
+        unsigned char md[EVP_MAX_MD_SIZE];
+        std::size_t md_len = 0;
+        EXPECT_EQ(EVP_Q_digest(nullptr, "SHA1", nullptr, der, static_cast<std::size_t>(n), md, &md_len), 1);
+        OPENSSL_free(der);
+        return Bytes(md, md + md_len);
+    };
+    Bytes root = spki_sha1(p.root->key);
+    Bytes other = spki_sha1(p.other_root->key);
+    ASSERT_EQ(root.size(), 20u);
+    Bytes both = root;
+    both.insert(both.end(), other.begin(), other.end());
+    EXPECT_EQ(ca_key_hashes({p.root->cert_der(), Bytes{0x30, 0x03, 0x02, 0x01, 0x00}, p.other_root->cert_der()}), both);
+    EXPECT_TRUE(ca_key_hashes({}).empty());
+
+    // On the wire: B's IKE_SA_INIT response asks for certificates under its
+    // trusted root, and the exchange still completes.
+    TwoEngines t;
+    use_certificates(t);
+    t.connect();
+    ASSERT_FALSE(t.wire_b_to_a.empty());
+    auto r = parse_message(t.wire_b_to_a[0].data);
+    ASSERT_TRUE(r.ok());
+    auto* creq = r.message.find<CertReqPayload>(PayloadType::CertificateRequest);
+    ASSERT_NE(creq, nullptr);
+    EXPECT_EQ(creq->encoding, kCertX509Signature);
+    EXPECT_EQ(creq->authorities, root);
+    EXPECT_EQ(TwoEngines::count(t.ev_b, EventType::IkeEstablished), 1u);
 }

@@ -355,6 +355,46 @@ TEST(Exchanges, SimultaneousIkeRekeyWithReorderingAndDuplicates) {
     }
 }
 
+// INITIAL_CONTACT (§3.10.1): A "restarts" (a fresh engine with the same
+// configuration) and connects again. Its IKE_AUTH carries INITIAL_CONTACT, so
+// B forgets the old IKE SA and its CHILD_SA at once, without a DELETE to the
+// peer that no longer knows them. A live engine opening a second IKE SA to
+// the same peer does not send it, and both SAs stay.
+TEST(Exchanges, InitialContactReplacesTheOldSas) {
+    TwoEngines t;
+    t.connect();
+    ASSERT_EQ(established_ike(t.b), 1u);
+
+    // A second SA from the same (live) engine: no INITIAL_CONTACT.
+    t.a.initiate("to-b", t.now);
+    t.pump();
+    EXPECT_EQ(established_ike(t.a), 2u);
+    EXPECT_EQ(established_ike(t.b), 2u);
+    EXPECT_EQ(TwoEngines::count(t.ev_b, EventType::IkeDeleted), 0u);
+
+    // A restarts.
+    Engine a2(EngineConfig{});
+    a2.add_peer(t.ca);
+    std::uint64_t h2 = a2.initiate("to-b", t.now);
+    std::size_t sent_by_b = 0;
+    for (int round = 0; round < 10; ++round) {
+        for (auto& d : a2.take_datagrams()) t.b.receive(Datagram{d.remote, d.local, d.data}, t.now);
+        auto back = t.b.take_datagrams();
+        sent_by_b += back.size();
+        for (auto& d : back) a2.receive(Datagram{d.remote, d.local, d.data}, t.now);
+    }
+    t.collect();
+    ASSERT_TRUE(a2.status(h2));
+    EXPECT_EQ(a2.status(h2)->state, std::string("established"));
+    EXPECT_EQ(sent_by_b, 2u);  // IKE_SA_INIT and IKE_AUTH responses, no DELETEs
+    auto sas = t.b.status();
+    ASSERT_EQ(sas.size(), 1u);
+    EXPECT_EQ(sas[0].spi_i, a2.status(h2)->spi_i);
+    EXPECT_EQ(TwoEngines::count(t.ev_b, EventType::IkeDeleted), 2u);
+    EXPECT_EQ(TwoEngines::count(t.ev_b, EventType::ChildDeleted), 2u);
+    EXPECT_EQ(TwoEngines::count(t.ev_b, EventType::ChildInstalled), 3u);
+}
+
 TEST(Exchanges, DeleteIkeSaRemovesEverything) {
     TwoEngines t;
     std::uint64_t h = t.connect();

@@ -115,17 +115,78 @@ TEST(Robustness, WrongMessageIdUnknownSpiAndReflectionAreDropped) {
     future[23] = 7;
     t.b.receive(to_b(t, future), t.now);
     EXPECT_TRUE(t.b.take_datagrams().empty());
-    // Unknown SPI.
+    // Unknown SPI: no state touched; the only answer is INVALID_IKE_SPI
+    // (tested below), never anything protected.
     Bytes unknown = auth_request;
     unknown[8] ^= 0xff;
     t.b.receive(to_b(t, unknown), t.now);
-    EXPECT_TRUE(t.b.take_datagrams().empty());
+    for (auto& d : t.b.take_datagrams()) {
+        auto r = parse_message(d.data);
+        ASSERT_TRUE(r.ok());
+        ASSERT_EQ(r.message.payloads.size(), 1u);
+        EXPECT_NE(r.message.notify(NotifyType::InvalidIkeSpi), nullptr);
+    }
     // B's own response reflected back to it.
     t.b.receive(to_b(t, t.wire_b_to_a[1].data), t.now);
     EXPECT_TRUE(t.b.take_datagrams().empty());
     t.pump();
     EXPECT_TRUE(t.a.status(h));
     EXPECT_TRUE(mirrored(t.a, t.b));
+}
+
+// §1.5, §2.21.4: a request for an IKE SA we do not know gets an unprotected
+// INVALID_IKE_SPI with the SPIs, exchange and message ID copied, sent back
+// to its source; responses never get one; the answers are rate-limited.
+TEST(Robustness, UnknownSpiRequestGetsRateLimitedInvalidIkeSpi) {
+    TwoEngines t;
+    t.connect();
+    Bytes request = t.wire_a_to_b[1].data;  // IKE_AUTH request, MID 1
+    request[8] ^= 0xff;                     // SPIr no longer B's
+    auto h = parse_header(request);
+    ASSERT_TRUE(h);
+    Datagram in = to_b(t, request);
+    t.b.receive(in, t.now);
+    auto out = t.b.take_datagrams();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].remote, in.remote);
+    EXPECT_EQ(out[0].local, in.local);
+    auto r = parse_message(out[0].data);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.message.header.spi_i, h->spi_i);
+    EXPECT_EQ(r.message.header.spi_r, h->spi_r);
+    EXPECT_EQ(r.message.header.exchange, h->exchange);
+    EXPECT_EQ(r.message.header.message_id, h->message_id);
+    EXPECT_TRUE(r.message.header.is_response());
+    EXPECT_FALSE(r.message.header.from_initiator());
+    ASSERT_EQ(r.message.payloads.size(), 1u);  // unprotected: no SK
+    ASSERT_NE(r.message.notify(NotifyType::InvalidIkeSpi), nullptr);
+    EXPECT_LE(out[0].data.size(), request.size());
+
+    // A response with an unknown SPI is never answered.
+    Bytes response = t.wire_b_to_a[1].data;
+    response[0] ^= 0xff;
+    for (int i = 0; i < 3; ++i) t.b.receive(to_b(t, response), t.now);
+    EXPECT_TRUE(t.b.take_datagrams().empty());
+
+    // Rate limit: ten a second (default), then silence until the next second.
+    for (int i = 0; i < 50; ++i) t.b.receive(in, t.now);
+    EXPECT_EQ(t.b.take_datagrams().size(), 9u);
+    t.now += Duration(1000);
+    for (int i = 0; i < 50; ++i) t.b.receive(in, t.now);
+    EXPECT_EQ(t.b.take_datagrams().size(), 10u);
+
+    // The answer means nothing to A's real SA: unprotected, so dropped.
+    t.a.receive(Datagram{t.ea, t.eb, out[0].data}, t.now);
+    EXPECT_EQ(t.a.status().size(), 1u);
+    EXPECT_EQ(TwoEngines::count(t.ev_a, EventType::IkeDeleted), 0u);
+
+    // Configured off: silence.
+    TwoEngines quiet(EngineConfig{.invalid_spi_replies_per_second = 0});
+    quiet.connect();
+    Bytes q = quiet.wire_a_to_b[1].data;
+    q[8] ^= 0xff;
+    quiet.b.receive(to_b(quiet, q), quiet.now);
+    EXPECT_TRUE(quiet.b.take_datagrams().empty());
 }
 
 TEST(Robustness, MalformedInitRequests) {
