@@ -212,7 +212,7 @@ def main():
     ap.add_argument("--cache", default="/var/tmp/ipsecgw-lab")
     ap.add_argument("--shared-bench", default=os.path.join(os.path.dirname(L.ROOT), "shared", "bench"))
     a = ap.parse_args()
-    a.out = os.path.abspath(a.out or os.path.join(L.HERE, "results", "breakdown-" + time.strftime("%Y%m%d-%H%M%S")))
+    a.out = os.path.abspath(a.out or os.path.join(L.ROOT, "perf", "results", "breakdown-" + time.strftime("%Y%m%d-%H%M%S")))
     a.warm, a.no_secgw, a.ceiling_secs = 1.0, not a.secgw, 0.5
     lab = L.Lab(a)
     results = []

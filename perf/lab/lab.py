@@ -90,6 +90,8 @@ class Lab:
 
     def hugepages(self):
         """Reserve 2 MiB hugepages (and mount hugetlbfs) if we can; else run without."""
+        if getattr(self.a, "no_huge", False):
+            return ["--no-huge", "-m", "1024"]
         try:
             with open("/proc/sys/vm/nr_hugepages") as f:
                 n = int(f.read())
@@ -290,6 +292,7 @@ neigh port 1 02:00:00:00:00:11
         return r, self.last_cpu
 
     def harness(self, pcap):
+        self.last_cpu = None
         prefix = self.prefix("io")
         cmd = ["dpdk-testpmd", "--lcores", "0@0,1@%d" % self.a.lcore, "-n", "1", "--no-pci", "--file-prefix",
                prefix] + self.eal_mem + ["--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--vdev",
@@ -304,10 +307,27 @@ neigh port 1 02:00:00:00:00:11
             return sum(IMIX_WEIGHTS) / t
         key = "%d/%d" % (int(size), bits)
         if key not in self.results["ceiling"]:
-            r = subprocess.run(["taskset", "-c", str(self.a.lcore), self.gcm_limit, str(int(size) - 14), str(bits),
-                                str(self.a.ceiling_secs)], capture_output=True, text=True, timeout=30)
-            self.results["ceiling"][key] = float(r.stdout.split()[1])
+            p = subprocess.Popen(["taskset", "-c", str(self.a.lcore), self.gcm_limit, str(int(size) - 14), str(bits),
+                                  str(self.a.ceiling_secs)], stdout=subprocess.PIPE, text=True)
+            out = p.stdout.read()
+            _, _, ru = os.wait4(p.pid, 0)
+            p.returncode = 0
+            mops = float(out.split()[1])
+            cpu = ru.ru_utime + ru.ru_stime
+            # gcm_limit runs ceiling_secs of wall time: scale to its CPU time too
+            self.results["ceiling"][key] = mops
+            self.results["ceiling"][key + "/cpu"] = mops * self.a.ceiling_secs / cpu if cpu > 0 else None
         return self.results["ceiling"][key]
+
+    def ceiling_cpu(self, size, bits):
+        """As ceiling(), per second of gcm_limit's CPU time."""
+        if size == "imix":
+            v = [self.ceiling_cpu(s, bits) for s in IMIX_SIZES]
+            if None in v:
+                return None
+            return sum(IMIX_WEIGHTS) / sum(w / x for w, x in zip(IMIX_WEIGHTS, v))
+        self.ceiling(size, bits)
+        return self.results["ceiling"]["%d/%d/cpu" % (int(size), bits)]
 
     def memif_gw(self, name, binary, bits, direction, size, phases):
         """Gateway between two memif links, trafgen drives it from another process."""
@@ -418,16 +438,19 @@ def report(lab, a):
              "seconds: time the scheduler gave to other processes is not charged, so they are the ratios to trust "
              "on a busy machine (for 2 workers: all threads' CPU time together).", "",
              "| key | frame B | dir | workers | ipsec-secgw | ipsecgw | ipsecgw Gbps | ipsecgw/secgw | secgw per CPU-s "
-             "| ipsecgw per CPU-s | ratio per CPU-s | crypto Mops | harness | eff. ceiling | ipsecgw/ceiling |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| ipsecgw per CPU-s | ratio per CPU-s | crypto Mops | harness | eff. ceiling | ipsecgw/ceiling "
+             "| eff. ceiling per CPU-s | ipsecgw/ceiling per CPU-s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in R["pcap"]:
         ce = r.get("eff_ceiling") if r["workers"] == 1 else None
-        lines.append("| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        ce_cpu = r.get("eff_ceiling_cpu") if r["workers"] == 1 else None
+        lines.append("| %d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["key_bits"], r["size"], r["dir"], r["workers"], fmt(r["secgw"]), fmt(r["ipsecgw"]),
             fmt(r["ipsecgw"] * mean_frame(r["size"]) * 8 / 1e3 if r["ipsecgw"] else None),
             fmt(ratio(r["ipsecgw"], r["secgw"])), fmt(r.get("secgw_cpu")), fmt(r.get("ipsecgw_cpu")),
             fmt(ratio(r.get("ipsecgw_cpu"), r.get("secgw_cpu"))), fmt(r["crypto"]) if r["workers"] == 1 else "",
-            fmt(r["harness"]) if r["workers"] == 1 else "", fmt(ce), fmt(ratio(r["ipsecgw"], ce))))
+            fmt(r["harness"]) if r["workers"] == 1 else "", fmt(ce), fmt(ratio(r["ipsecgw"], ce)),
+            fmt(ce_cpu), fmt(ratio(r.get("ipsecgw_cpu"), ce_cpu))))
     two = [r for r in R["pcap"] if r["workers"] == 2]
     if two:
         lines += ["", "Scaling (2 workers / 1 worker, same key, size, direction):", "",
@@ -522,16 +545,19 @@ def plots(lab, a):
         fig, ax = plt.subplots(figsize=(10, 4))
         labels = ["%s %s %d" % (r["size"], r["dir"], r["key_bits"]) for r in one]
         xs = range(len(one))
-        ax.bar([x - 0.2 for x in xs], [ratio(r["ipsecgw"], r["secgw"]) or 0 for r in one], 0.4,
+        def cpu_or_wall(r, a_key, b_key):
+            return ratio(r.get(a_key + "_cpu"), r.get(b_key + "_cpu")) or ratio(r.get(a_key), r.get(b_key)) or 0
+        ax.bar([x - 0.2 for x in xs], [cpu_or_wall(r, "ipsecgw", "secgw") for r in one], 0.4,
                label="ipsecgw / ipsec-secgw")
-        ax.bar([x + 0.2 for x in xs], [ratio(r["ipsecgw"], r.get("eff_ceiling")) or 0 for r in one], 0.4,
+        ax.bar([x + 0.2 for x in xs], [cpu_or_wall(r, "ipsecgw", "eff_ceiling") for r in one], 0.4,
                label="ipsecgw / eff. ceiling")
         ax.axhline(1.5, color="C0", ls=":", lw=1)
         ax.axhline(0.9, color="C1", ls=":", lw=1)
         ax.set_xticks(list(xs))
         ax.set_xticklabels(labels, rotation=60, fontsize=7)
         ax.legend(fontsize=8)
-        ax.set_title("1 worker: ratios (targets: 1.5x secgw at 64 B, 0.9 of ceiling at 1420 B)")
+        ax.set_title("1 worker, per CPU-second: ratios (targets: 1.5x secgw at 64 B, 0.9 of ceiling at 1420 B)",
+                     fontsize=9)
         fig.tight_layout()
         fig.savefig(os.path.join(a.out, "ratios.png"), dpi=110)
         plt.close(fig)
@@ -557,7 +583,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small matrix, short windows (< 3 minutes)")
     ap.add_argument("--ipsecgw", default=os.path.join(ROOT, "build", "dataplane", "ipsecgw"))
-    ap.add_argument("--out", help="results directory (default perf/lab/results/<time>)")
+    ap.add_argument("--out", help="results directory (default perf/results/<time>)")
     ap.add_argument("--cache", default="/var/tmp/ipsecgw-lab", help="built tools and pcaps are kept here")
     ap.add_argument("--shared-bench", default=os.path.join(os.path.dirname(ROOT), "shared", "bench"))
     ap.add_argument("--sizes", help="comma list of frame sizes and/or imix")
@@ -569,6 +595,7 @@ def main():
     ap.add_argument("--lcore", type=int, default=1, help="worker lcore for 1-worker runs")
     ap.add_argument("--gen-lcore", type=int, default=0, help="lcore of the memif generator")
     ap.add_argument("--memif-rsize", type=int, default=12, help="log2 memif ring size (1..14)")
+    ap.add_argument("--no-huge", action="store_true", help="force the no-hugepage fallback (--no-huge -m 1024)")
     ap.add_argument("--no-secgw", action="store_true")
     ap.add_argument("--no-memif", action="store_true")
     ap.add_argument("--no-testpmd", action="store_true")
@@ -586,7 +613,7 @@ def main():
     a.steps = 6 if q else 8
     a.memif_limit = 25 if q else 60
     a.memif_sizes = (a.memif_sizes or ("64" if q else "64,1420,imix")).split(",")
-    a.out = os.path.abspath(a.out or os.path.join(HERE, "results", time.strftime("%Y%m%d-%H%M%S")))
+    a.out = os.path.abspath(a.out or os.path.join(ROOT, "perf", "results", time.strftime("%Y%m%d-%H%M%S")))
     if not os.access(a.ipsecgw, os.X_OK):
         sys.exit("lab: no ipsecgw binary at %s (scripts/build.sh, or --ipsecgw BIN)" % a.ipsecgw)
     t_start = time.time()
@@ -604,10 +631,13 @@ def main():
             for size in a.sizes:
                 plain, esp = lab.traffic(size, bits)
                 crypto = lab.ceiling(size, bits)
+                crypto_cpu = lab.ceiling_cpu(size, bits)
                 if size not in R["harness"]:
                     R["harness"][size] = lab.harness(plain)
-                h = R["harness"][size]
+                    R["harness"][size + "/cpu"] = lab.last_cpu
+                h, h_cpu = R["harness"][size], R["harness"][size + "/cpu"]
                 eff = 1 / (1 / crypto + 1 / h) if crypto and h else None
+                eff_cpu = 1 / (1 / crypto_cpu + 1 / h_cpu) if crypto_cpu and h_cpu else None
                 for w in a.workers:
                     for d in a.dirs:
                         pc = plain if d == "out" else esp
@@ -615,6 +645,7 @@ def main():
                         gw = lab.gw_pcap("gw", lab.ipsecgw, d, pc, bits, w)
                         row = {"key_bits": bits, "size": size, "dir": d, "workers": w, "crypto": crypto,
                                "harness": h, "eff_ceiling": eff, "secgw": sg[0], "ipsecgw": gw[0],
+                               "crypto_cpu": crypto_cpu, "harness_cpu": h_cpu, "eff_ceiling_cpu": eff_cpu,
                                "secgw_cpu": sg[1], "ipsecgw_cpu": gw[1]}
                         R["pcap"].append(row)
                         log("lab: aes%d %5s %-3s %dw  secgw %s  ipsecgw %s  ceiling %s  [%.0fs]" % (

@@ -2,7 +2,7 @@
 # ipsecgw performance lab: the whole benchmark matrix on one machine.
 # usage: perf/lab/run.sh [--quick] [--ipsecgw BIN] [--out DIR] [more: --help]
 # Writes DIR/table.md, DIR/results.json, DIR/*.png and DIR/logs/ (default
-# DIR: perf/lab/results/<time>). Needs root (hugepages, DPDK runtime dirs) and
+# DIR: perf/results/<time>, git-ignored). Needs root (hugepages, DPDK runtime dirs) and
 # the Debian packages dpdk-dev (dpdk-testpmd, dpdk-telemetry), dpdk-doc
 # (ipsec-secgw sources), libintel-ipsec-mb-dev, python3-scapy and
 # python3-matplotlib. Only virtual devices (--no-pci).

@@ -5,6 +5,7 @@
 # usage: perf/pktgen/dut.sh --pci0 BDF --pci1 BDF --peer-mac0 MAC --peer-mac1 MAC
 #                           [--workers N] [--first-lcore 1] [--key-bits 128|256]
 #                           [--site a|b] [--mtu 1600] [--ipsecgw BIN] [--dry-run]
+#                           [--cfg-only FILE]   (write the cfg file and stop)
 #   --pci0       DUT port 0: protected (plaintext) side, cabled to pktgen port 0
 #   --pci1       DUT port 1: unprotected (ESP) side, cabled to pktgen port 1
 #   --peer-mac0  MAC of pktgen port 0 (decrypted traffic is sent to it)
@@ -20,7 +21,7 @@
 # 0600 under a private temporary directory.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=$ROOT/build/dataplane/ipsecgw; W=1; L0=1; BITS=128; DRY=0; P0=; P1=; M0=; M1=; SITE=a; MTU=1600
+BIN=$ROOT/build/dataplane/ipsecgw; W=1; L0=1; BITS=128; DRY=0; P0=; P1=; M0=; M1=; SITE=a; MTU=1600; CFGOUT=
 while [ $# -gt 0 ]; do
   case $1 in
     --pci0) P0=$2; shift 2;; --pci1) P1=$2; shift 2;;
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --key-bits) BITS=$2; shift 2;; --ipsecgw) BIN=$2; shift 2;;
     --site) SITE=$2; shift 2;; --mtu) MTU=$2; shift 2;;
     --dry-run) DRY=1; shift;;
+    --cfg-only) CFGOUT=$2; shift 2;;
     *) echo "dut.sh: unknown option $1" >&2; exit 2;;
   esac
 done
@@ -64,6 +66,7 @@ neigh port 0 $M0
 neigh port 1 $M1
 CFG
 fi
+if [ -n "$CFGOUT" ]; then cp "$D/dut.cfg" "$CFGOUT"; rm -rf "$D"; exit 0; fi
 LC=""; CONF=""
 for ((i = 0; i < W; i++)); do
   l=$((L0 + i)); LC="$LC${LC:+,}$l"

@@ -162,11 +162,23 @@ local function latency(size, best)
 		pktgen.stop(txport)
 		pktgen.delay(PAUSE_MS)
 		local s = pktgen.pktStats(rxport)[tonumber(rxport)]
-		local l = s.latency or {}
-		printf("ipsecgw %s size %s latency at %d%% of loss-free: %s\n", DIR, tostring(size), f * 100,
-			serializeIt and serializeIt(l) or tostring(l.avg_us))
-		csv:write(string.format("%s,%s,latency%d,%.3f,avg_us=%s,min_us=%s,max_us=%s,,\n", DIR, tostring(size),
-			f * 100, best.pct * f, tostring(l.avg_us), tostring(l.min_us), tostring(l.max_us)))
+		-- Newer pktgen nests the figures in s.latency; older releases put
+		-- avg_latency/min_avg_latency/max_avg_latency/jitter_count in s itself.
+		local parts = {}
+		if type(s.latency) == "table" then
+			for k, v in pairs(s.latency) do parts[#parts + 1] = tostring(k) .. "=" .. tostring(v) end
+		else
+			for k, v in pairs(s) do
+				if string.find(tostring(k), "latency") or string.find(tostring(k), "jitter") then
+					parts[#parts + 1] = tostring(k) .. "=" .. tostring(v)
+				end
+			end
+		end
+		table.sort(parts)
+		local text = table.concat(parts, " ")
+		printf("ipsecgw %s size %s latency at %d%% of loss-free: %s\n", DIR, tostring(size), f * 100, text)
+		csv:write(string.format("%s,%s,latency%d,%.3f,\"%s\",,,,\n", DIR, tostring(size), f * 100,
+			best.pct * f, text))
 		pktgen.latency(txport, "disable")
 	end
 end

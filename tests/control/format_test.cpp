@@ -24,3 +24,16 @@ TEST(Format, HumanRendersScalarsTablesAndText)
     EXPECT_EQ(render_human(Json::parse(R"({"text":"a 1\n"})")), "a 1\n");
     EXPECT_EQ(render_human(Json::parse(R"({"sas":[]})")), "(none)\n");
 }
+
+#include "control/prometheus.hpp"
+
+TEST(Prometheus, FamiliesDeclaredOnceAndLabelsEscaped)
+{
+    PromWriter w;
+    w.sample("x_total", "counter", "Things.", {{"a", "1"}}, 5);
+    w.sample("x_total", "counter", "Things.", {{"a", "q\"b\\c\nd"}}, 6);
+    w.sample("up", "gauge", "Up.", {}, 1);
+    EXPECT_EQ(w.text(),
+              "# HELP x_total Things.\n# TYPE x_total counter\nx_total{a=\"1\"} 5\n"
+              "x_total{a=\"q\\\"b\\\\c\\nd\"} 6\n# HELP up Up.\n# TYPE up gauge\nup 1\n");
+}
