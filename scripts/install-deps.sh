@@ -15,6 +15,8 @@ PACKAGES=(
   dpdk dpdk-dev dpdk-doc
   # test oracles and analysis (run with /usr/bin/python3)
   python3-scapy python3-cryptography python3-matplotlib tshark tcpdump
+  # performance lab: cycle breakdown (perf) and the pktgen script self-test (lua)
+  linux-perf lua5.4
   # network namespaces for end-to-end tests
   iproute2 nftables iputils-ping ethtool
   # strongSwan interop peer (IKEv2 tests)

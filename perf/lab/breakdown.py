@@ -134,6 +134,11 @@ def one_case(lab, a, name, binary, direction, size):
         s2, c2 = lab.port_stats(prefix, txport), on_cpu_ns(pid, tid)
     finally:
         lab.stop(p)
+        import shutil
+        shutil.rmtree("/var/run/dpdk/%s" % prefix, ignore_errors=True)
+    if not s1 or not s2:
+        L.log("breakdown: %s %s %s: no telemetry" % (name, direction, size))
+        return None
     pkts = s2["opackets"] - s1["opackets"]
     if pkts <= 0 or rec.returncode != 0:
         L.log("breakdown: %s %s %s: no packets or perf failed: %s" % (name, direction, size, rec.stderr[-300:]))

@@ -238,6 +238,17 @@ class Lab:
         shutil.copy2(self.a.ipsecgw, self.ipsecgw)
         self.results["meta"]["ipsecgw"] = os.path.abspath(self.a.ipsecgw)
 
+    def esp2(self, size, bits):
+        """ESP of a second inbound tunnel (SPI 106, 172.16.2.6, inner 192.168.116.x) for 2-worker runs."""
+        d = os.path.join(self.cache, "pcap")
+        esp = os.path.join(d, "esp106_%s_%d.pcap" % (size, bits))
+        gen = os.path.join(HERE, "gen_traffic.py")
+        if not os.path.exists(esp) or os.path.getmtime(gen) > os.path.getmtime(esp):
+            subprocess.run(["/usr/bin/python3", gen, str(size), os.path.join(self.work, "unused.pcap"), esp, "--key",
+                            KEYS[bits] + SALT, "--spi", "106", "--tun-src", "172.16.2.6", "--inner-dst-net",
+                            "192.168.116"], check=True, stdout=subprocess.DEVNULL)
+        return esp
+
     def traffic(self, size, bits):
         key = KEYS[bits] + SALT
         d = os.path.join(self.cache, "pcap")
@@ -250,8 +261,8 @@ class Lab:
                            stdout=subprocess.DEVNULL)
         return plain, esp
 
-    def cfg(self, bits):
-        path = os.path.join(self.work, "gw%d.cfg" % bits)
+    def cfg(self, bits, workers=1):
+        path = os.path.join(self.work, "gw%d_%d.cfg" % (bits, workers))
         k = ":".join((KEYS[bits] + SALT)[i:i + 2] for i in range(0, len(KEYS[bits] + SALT), 2))
         algo = "aes-%d-gcm" % bits
         with open(path, "w") as f:
@@ -264,6 +275,14 @@ rt ipv4 dst 192.168.115.0/24 port 0
 neigh port 0 02:00:00:00:00:10
 neigh port 1 02:00:00:00:00:11
 """.format(a=algo, k=k))
+            if workers > 1:
+                # A second inbound tunnel: with RSS on outer addresses each tunnel
+                # lands on one queue; the 2-worker inbound runs replay one tunnel
+                # per queue (ipsecgw gives inbound SAs to workers in cfg order).
+                f.write("""sp ipv4 in esp protect 106 pri 1 dst 192.168.116.0/24 sport 0:65535 dport 0:65535
+sa in 106 aead_algo {a} aead_key {k} mode ipv4-tunnel src 172.16.2.6 dst 172.16.1.5 type cpu-crypto
+rt ipv4 dst 192.168.116.0/24 port 0
+""".format(a=algo, k=k))
         return path
 
     # ------------------------------------------------------------ measures
@@ -275,11 +294,15 @@ neigh port 1 02:00:00:00:00:11
         conf = ",".join("(%d,%d,%s)" % (port, q, lc[q]) for port in (0, 1) for q in range(workers))
         return ([binary, "-l", ",".join(lc), "-n", "1", "--no-pci", "--file-prefix", prefix] + self.eal_mem + ports +
                 ["--vdev", "crypto_aesni_gcm0", "--", "--rxoffload", "0", "--txoffload", "0", "-l"] +
-                (["-P"] if promisc else []) + ["-p", "0x3", "-u", "0x2", "--config", conf, "-f", self.cfg(bits)])
+                (["-P"] if promisc else []) + ["-p", "0x3", "-u", "0x2", "--config", conf, "-f",
+                                               self.cfg(bits, workers)])
 
     def gw_pcap(self, name, binary, direction, pcap, bits, workers):
         prefix = self.prefix(name)
-        q = ",".join(["rx_pcap=%s" % pcap] * workers)
+        pcaps = [pcap] * workers
+        if direction == "in" and workers == 2:
+            pcaps[1] = self.esp2(self.cur_size, bits)
+        q = ",".join("rx_pcap=%s" % x for x in pcaps)
         pcap_dev = ["--vdev", "net_pcap0,%s,infinite_rx=1" % q]
         null_dev = ["--vdev", "net_null0,no-rx=1"]
         if direction == "out":
@@ -330,13 +353,19 @@ neigh port 1 02:00:00:00:00:11
         return self.results["ceiling"]["%d/%d/cpu" % (int(size), bits)]
 
     def memif_gw(self, name, binary, bits, direction, size, phases):
-        """Gateway between two memif links, trafgen drives it from another process."""
+        """Gateway between two memif links, trafgen drives it from another process.
+        binary None: dpdk-testpmd io forwarding instead (the memif harness alone)."""
         a = self.a
         sock = os.path.join(self.work, "m%d" % self.seq)
         gprefix, tprefix = self.prefix(name), self.prefix("tg")
         gports = ["--vdev", "net_memif0,role=server,id=0,socket=%s0.sock,%s" % (sock, self.memif),
                   "--vdev", "net_memif1,role=server,id=0,socket=%s1.sock,%s" % (sock, self.memif)]
-        cmd = self.gw_cmd(binary, gprefix, gports, 1, bits, promisc=False)
+        if binary is None:
+            cmd = ["dpdk-testpmd", "--lcores", "0@%d,1@%d" % (a.lcore, a.lcore), "-n", "1", "--no-pci",
+                   "--file-prefix", gprefix] + self.eal_mem + gports + [
+                "--", "--forward-mode=io", "--auto-start", "--stats-period", "60", "--no-lsc-interrupt"]
+        else:
+            cmd = self.gw_cmd(binary, gprefix, gports, 1, bits, promisc=False)
         # trafgen port 0 sends into the gateway's ingress, port 1 receives from its egress
         ing, eg = (0, 1) if direction == "out" else (1, 0)
         tcmd = [self.trafgen, "-l", str(a.gen_lcore), "-n", "1", "--no-pci", "--file-prefix", tprefix] + \
@@ -351,13 +380,28 @@ neigh port 1 02:00:00:00:00:11
             if not self.wait_telemetry(g, gprefix):
                 log("lab: gateway %s did not come up for memif (logs/%s.log)" % (name, gprefix))
                 return None
+            gpid = child_pid(g)
             t = self.start(tcmd, "%s.log" % tprefix, a.memif_limit + 20)
-            t.wait(a.memif_limit + 25)
+            tpid = child_pid(t)
+            # On-CPU share of both sides while trafgen runs: on a shared
+            # machine this, not the code, often sets source 2's figures.
+            w0, g0, t0 = time.time(), cpu_ns(gpid), cpu_ns(tpid)
+            g1 = t1 = None
+            w1 = w0
+            while t.poll() is None and time.time() - w0 < a.memif_limit + 25:
+                g1, t1, w1 = cpu_ns(gpid), cpu_ns(tpid) or t1, time.time()
+                time.sleep(0.2)
+            t.wait(5)
             with open(os.path.join(self.logs, "%s.log" % tprefix)) as f:
                 text = f.read()
             i = text.find('{"dir"')
             if i >= 0:
                 res = json.loads(text[i:text.rindex("}") + 1])
+                res["phases"] = phases
+                if g0 is not None and g1 is not None and w1 > w0:
+                    res["gw_cpu_share"] = (g1 - g0) / 1e9 / (w1 - w0)
+                if t0 is not None and t1 is not None and t1 > t0 and w1 > w0:
+                    res["gen_cpu_share"] = (t1 - t0) / 1e9 / (w1 - w0)
             else:
                 log("lab: trafgen gave no result (logs/%s.log)" % tprefix)
         except (subprocess.TimeoutExpired, ValueError) as e:
@@ -453,27 +497,36 @@ def report(lab, a):
             fmt(ce_cpu), fmt(ratio(r.get("ipsecgw_cpu"), ce_cpu))))
     two = [r for r in R["pcap"] if r["workers"] == 2]
     if two:
-        lines += ["", "Scaling (2 workers / 1 worker, same key, size, direction):", "",
-                  "| key | frame B | dir | ipsecgw 2w/1w | ipsec-secgw 2w/1w |", "|---|---|---|---|---|"]
+        lines += ["", "Scaling (2 workers / 1 worker, same key, size, direction). `wall` = rate ratio; "
+                  "`per CPU-s` = packets per second of the gateway's total CPU time, 2 workers over 1: 1.00 "
+                  "means a second worker costs nothing in efficiency (no contention on SAs, rings or cache "
+                  "lines); with two free cores the rate should then approach 2x (an inference, not a measurement). Inbound 2-worker runs replay one "
+                  "tunnel per RX queue (SPI 105, SPI 106), as RSS on outer addresses would deliver them.", "",
+                  "| key | frame B | dir | ipsecgw wall | ipsec-secgw wall | ipsecgw per CPU-s | "
+                  "ipsec-secgw per CPU-s |", "|---|---|---|---|---|---|---|"]
         for r in two:
             o = [x for x in R["pcap"] if x["workers"] == 1 and all(x[k] == r[k] for k in ("key_bits", "size", "dir"))]
             if o:
-                lines.append("| %d | %s | %s | %s | %s |" % (r["key_bits"], r["size"], r["dir"],
-                                                           fmt(ratio(r["ipsecgw"], o[0]["ipsecgw"])),
-                                                           fmt(ratio(r["secgw"], o[0]["secgw"]))))
+                lines.append("| %d | %s | %s | %s | %s | %s | %s |" % (
+                    r["key_bits"], r["size"], r["dir"], fmt(ratio(r["ipsecgw"], o[0]["ipsecgw"])),
+                    fmt(ratio(r["secgw"], o[0]["secgw"])), fmt(ratio(r.get("ipsecgw_cpu"), o[0].get("ipsecgw_cpu"))),
+                    fmt(ratio(r.get("secgw_cpu"), o[0].get("secgw_cpu")))))
         lines.append("")
-        lines.append("On a 2-CPU machine the 2-worker runs share both CPUs with the harness, the telemetry "
-                     "thread and everything else: they show that multi-core works, not how it scales.")
+        lines.append("On a machine without two free cores the 2-worker runs share the CPUs with the harness, the "
+                     "telemetry thread and everything else: read the per CPU-s column.")
     if R["memif"]:
         lines += ["", "## Source 2: separate generator process over net_memif (perf/lab/trafgen.c)", "",
                   "trafgen (lcore %d) -> memif -> gateway (lcore %d, 1 worker) -> memif -> trafgen. "
                   "Loss-free = highest paced rate with offered == received over a %.1f s window (binary search, "
-                  "%d steps); max = unpaced, received rate. Latency = one-way, from the TSC stamped into the "
+                  "%d steps); PDR = the same search allowing 0.5 %% loss; max = unpaced, received rate. Latency = one-way, from the TSC stamped into the "
                   "packet by the generator (outbound: the sink decrypts the first 48 bytes of sampled ESP "
                   "packets to read it; inbound: stamped packets are encrypted on the fly)." % (
                       a.gen_lcore, a.lcore, a.memif_window, a.steps), "",
-                  "| gateway | key | frame B | dir | max fwd Mpps | loss-free Mpps | latency at % of | "
-                  "lat@10% p50/p99/p99.9 us | lat@50% | lat@90% |", "|---|---|---|---|---|---|---|---|---|---|"]
+                  "`CPU share` = on-CPU time / wall time of the gateway's and the generator's threads while "
+                  "trafgen ran (1.00 = a whole CPU each).", "",
+                  "| gateway | key | frame B | dir | max fwd Mpps | loss-free Mpps | PDR Mpps (loss <= 0.5 %) "
+                  "| CPU share gw / gen | latency at % of | lat@10% p50/p99/p99.9 us | lat@50% | lat@90% |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in R["memif"]:
             res = r["result"] or {}
             lat = {round(x["fraction"], 2): x for x in res.get("latency", [])}
@@ -481,9 +534,13 @@ def report(lab, a):
             def L(fr):
                 x = lat.get(fr)
                 return "%.1f / %.1f / %.1f" % (x["p50_us"], x["p99_us"], x["p999_us"]) if x and x["samples"] else "-"
-            lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s | %d | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |" % (
                 r["gateway"], r["key_bits"], r["size"], r["dir"], fmt(res.get("max_fwd_mpps")),
-                fmt(res.get("loss_free_mpps")), res.get("latency_reference", "-") if res.get("latency") else "-",
+                fmt(res.get("loss_free_mpps") if "search" in res.get("phases", "search") else None),
+                fmt(res.get("pdr_mpps") if "search" in res.get("phases", "search") else None),
+                fmt(res.get("gw_cpu_share")),
+                fmt(res.get("gen_cpu_share")),
+                res.get("latency_reference", "-") if res.get("latency") else "-",
                 L(0.1), L(0.5), L(0.9)))
         lines.append("")
         lines.append("The generator and the gateway share a 2-CPU machine with other work: a descheduled gateway "
@@ -582,25 +639,48 @@ def plots(lab, a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small matrix, short windows (< 3 minutes)")
-    ap.add_argument("--ipsecgw", default=os.path.join(ROOT, "build", "dataplane", "ipsecgw"))
+    ap.add_argument("--ipsecgw", default=os.path.join(ROOT, "build", "dataplane", "ipsecgw"),
+                    help="gateway binary (default build/dataplane/ipsecgw; copied before measuring)")
     ap.add_argument("--out", help="results directory (default perf/results/<time>)")
     ap.add_argument("--cache", default="/var/tmp/ipsecgw-lab", help="built tools and pcaps are kept here")
-    ap.add_argument("--shared-bench", default=os.path.join(os.path.dirname(ROOT), "shared", "bench"))
+    ap.add_argument("--shared-bench", default=os.path.join(os.path.dirname(ROOT), "shared", "bench"),
+                    help="where build_secgw.sh and gcm_limit.c are (default ../shared/bench)")
     ap.add_argument("--sizes", help="comma list of frame sizes and/or imix")
     ap.add_argument("--keys", help="comma list: 128,256")
     ap.add_argument("--workers", help="comma list: 1,2")
-    ap.add_argument("--dirs", default="out,in")
+    ap.add_argument("--dirs", default="out,in", help="comma list: out (encrypt), in (decrypt)")
     ap.add_argument("--window", type=float, help="pcap measuring window, s")
     ap.add_argument("--warm", type=float, help="warm-up before each window, s")
     ap.add_argument("--lcore", type=int, default=1, help="worker lcore for 1-worker runs")
     ap.add_argument("--gen-lcore", type=int, default=0, help="lcore of the memif generator")
     ap.add_argument("--memif-rsize", type=int, default=12, help="log2 memif ring size (1..14)")
     ap.add_argument("--no-huge", action="store_true", help="force the no-hugepage fallback (--no-huge -m 1024)")
-    ap.add_argument("--no-secgw", action="store_true")
-    ap.add_argument("--no-memif", action="store_true")
-    ap.add_argument("--no-testpmd", action="store_true")
+    ap.add_argument("--no-secgw", action="store_true", help="skip ipsec-secgw")
+    ap.add_argument("--no-memif", action="store_true", help="skip source 2 (trafgen over memif)")
+    ap.add_argument("--no-testpmd", action="store_true", help="skip the testpmd txonly/rxonly cross-check")
     ap.add_argument("--memif-sizes", help="sizes for the memif source (default: 64,1420,imix; quick: 64)")
+    ap.add_argument("--report-only", metavar="DIR", help="re-render DIR/table.md and plots from DIR/results.json")
     a = ap.parse_args()
+    if a.report_only:
+        class Saved:
+            pass
+        lab = Saved()
+        a.out = os.path.abspath(a.report_only)
+        with open(os.path.join(a.out, "results.json")) as f:
+            lab.results = json.load(f)
+        run = lab.results["meta"].get("args", {})
+        seen = []
+        for r in lab.results["pcap"]:
+            if r["size"] not in seen:
+                seen.append(r["size"])
+        a.sizes = seen
+        a.workers = sorted({r["workers"] for r in lab.results["pcap"]})
+        a.memif_window = run.get("memif_window", 1.0)
+        a.steps = run.get("steps", 8)
+        a.gen_lcore, a.lcore = run.get("gen_lcore", a.gen_lcore), run.get("lcore", a.lcore)
+        plots(lab, a)
+        print(report(lab, a))
+        return
     q = a.quick
     a.sizes = (a.sizes or ("64,1420,imix" if q else "64,128,256,512,1024,1420,imix")).split(",")
     a.keys = [int(x) for x in (a.keys or ("128" if q else "128,256")).split(",")]
@@ -624,12 +704,15 @@ def main():
                  "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                              "?"),
                  "git": subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
-                                       text=True).stdout.strip()}
+                                       text=True).stdout.strip(),
+                 "args": {"memif_window": a.memif_window, "steps": a.steps, "gen_lcore": a.gen_lcore,
+                          "lcore": a.lcore, "window": a.window, "warm": a.warm}}
     try:
         lab.build()
         for bits in a.keys:
             for size in a.sizes:
                 plain, esp = lab.traffic(size, bits)
+                lab.cur_size = size
                 crypto = lab.ceiling(size, bits)
                 crypto_cpu = lab.ceiling_cpu(size, bits)
                 if size not in R["harness"]:
@@ -654,6 +737,13 @@ def main():
         if not a.no_memif:
             bits = a.keys[0]
             gws = [("ipsecgw", lab.ipsecgw)] + ([] if a.no_secgw else [("ipsec-secgw", lab.secgw)])
+            # The source's own limit: trafgen through testpmd io (no crypto), max rate only.
+            for size in a.memif_sizes:
+                res = lab.memif_gw("mh", None, bits, "out", size, "max")
+                R["memif"].append({"gateway": "harness (testpmd io)", "key_bits": bits, "size": size,
+                                   "dir": "-", "result": res})
+                log("lab: memif harness %s: max %s [%.0fs]" % (size, fmt((res or {}).get("max_fwd_mpps")),
+                                                             time.time() - t_start))
             for size in a.memif_sizes:
                 for d in a.dirs:
                     for name, binary in gws:
@@ -661,9 +751,10 @@ def main():
                         res = lab.memif_gw("mg", binary, bits, d, size, ph)
                         R["memif"].append({"gateway": name, "key_bits": bits, "size": size, "dir": d,
                                            "result": res})
-                        log("lab: memif %s %s %s: max %s loss-free %s [%.0fs]" % (
+                        log("lab: memif %s %s %s: max %s loss-free %s pdr %s [%.0fs]" % (
                             name, size, d, fmt((res or {}).get("max_fwd_mpps")),
-                            fmt((res or {}).get("loss_free_mpps")), time.time() - t_start))
+                            fmt((res or {}).get("loss_free_mpps")), fmt((res or {}).get("pdr_mpps")),
+                            time.time() - t_start))
         if not a.no_testpmd and "out" in a.dirs:
             for size in [s for s in a.memif_sizes if s != "imix"]:
                 for name, binary in [("ipsecgw", lab.ipsecgw)] + ([] if a.no_secgw else [("ipsec-secgw", lab.secgw)]):
