@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -99,7 +100,14 @@ std::string ControlClient::read_line()
 Json ControlClient::call(const std::string& cmd, const Json& args)
 {
     long id = next_id_++;
-    send_raw(make_request(cmd, args, Json(id)));
+    std::string req = make_request(cmd, args, Json(id));
+    try {
+        send_raw(req);
+    } catch (...) {
+        std::fill(req.begin(), req.end(), '\0');
+        throw;
+    }
+    std::fill(req.begin(), req.end(), '\0');  // it may carry key material (sa.add)
     std::string line = read_line();
     Json r;
     try {

@@ -2,6 +2,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_cycles.h>
 #include <rte_version.h>
 
 #include <cstdio>
@@ -72,7 +73,7 @@ uint64_t uptime_s(const GatewayView& v)
 
 Json sa_row(const GatewayView& v, uint32_t slot)
 {
-    const auto& s = v.tables->sas[slot];
+    const auto& s = v.tables().sas[slot];
     const esp::Sa& sa = *s.sa;
     const esp::SaConfig& c = sa.config();  // no key material in this copy
     auto tot = dataplane::sa_totals(*v.counters, slot);
@@ -102,7 +103,7 @@ Json sa_row(const GatewayView& v, uint32_t slot)
 Json sa_detail(const GatewayView& v, uint32_t slot)
 {
     Json r = sa_row(v, slot);
-    const auto& s = v.tables->sas[slot];
+    const auto& s = v.tables().sas[slot];
     auto tot = dataplane::sa_totals(*v.counters, slot);
     const auto& l = s.lifetime;
     auto left = [](uint64_t limit, uint64_t used) -> Json {
@@ -120,8 +121,8 @@ Json sa_detail(const GatewayView& v, uint32_t slot)
     life.set("hard_seconds_left", left(l.hard_seconds, age));
     r.set("lifetime", std::move(life));
     Json sel = Json::array();
-    if (v.config)
-        for (const auto& p : v.config->spd.policies())
+    if (v.config())
+        for (const auto& p : v.config()->spd.policies())
             if (p.action == gateway::PolicyAction::Protect && p.spi == s.sa->spi() &&
                 p.direction == s.sa->direction()) {
                 Json x = Json::object();
@@ -171,19 +172,22 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
         }
         Json ports = Json::array();
         for (unsigned p = 0; p < kMaxPorts; ++p) {
-            if (!v.tables->ports[p].enabled)
+            if (!v.tables().ports[p].enabled)
                 continue;
             rte_eth_link link{};
             bool up = rte_eth_link_get_nowait(static_cast<uint16_t>(p), &link) == 0 && link.link_status;
             Json x = Json::object();
             x.set("port", p);
-            x.set("role", v.tables->ports[p].role == gateway::PortRole::Protected ? "protected" : "unprotected");
+            x.set("role", v.tables().ports[p].role == gateway::PortRole::Protected ? "protected" : "unprotected");
             x.set("link", up ? "up" : "down");
-            x.set("mac", mac_text(v.tables->ports[p].mac.addr_bytes));
+            x.set("mac", mac_text(v.tables().ports[p].mac.addr_bytes));
             ports.push(std::move(x));
         }
-        r.set("sas", v.tables->sas.size());
-        r.set("policies", v.tables->policies.size());
+        size_t live_sas = 0;
+        for (const auto& s : v.tables().sas)
+            live_sas += s.sa ? 1 : 0;
+        r.set("sas", live_sas);
+        r.set("policies", v.tables().policies.size());
         r.set("lcores", std::move(lc));
         r.set("ports", std::move(ports));
         return r;
@@ -202,7 +206,7 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
         double dt = std::chrono::duration<double>(now - prev->at).count();
         Json rows = Json::array();
         for (unsigned p = 0; p < kMaxPorts; ++p) {
-            if (!v.tables->ports[p].enabled)
+            if (!v.tables().ports[p].enabled)
                 continue;
             PortTotals t = port_totals(v, p);
             rte_eth_link link{};
@@ -243,8 +247,10 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
         if (!dir.empty() && dir != "in" && dir != "out")
             throw CommandError(err::kInvalidArgument, "dir must be in or out");
         Json rows = Json::array();
-        for (uint32_t i = 0; i < v.tables->sas.size(); ++i) {
-            const esp::Sa& sa = *v.tables->sas[i].sa;
+        for (uint32_t i = 0; i < v.tables().sas.size(); ++i) {
+            if (!v.tables().sas[i].sa)
+                continue;  // free slot
+            const esp::Sa& sa = *v.tables().sas[i].sa;
             if (spi >= 0 && sa.spi() != static_cast<uint32_t>(spi))
                 continue;
             if (!dir.empty() && dir != dir_name(sa.direction()))
@@ -263,9 +269,9 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
     d.add("show.policy", "security policies", [vp](const Request&) {
         const GatewayView& v = *vp;
         Json rows = Json::array();
-        if (v.config) {
-            auto ranks = v.config->spd.precedence_ranks();
-            const auto& ps = v.config->spd.policies();
+        if (v.config()) {
+            auto ranks = v.config()->spd.precedence_ranks();
+            const auto& ps = v.config()->spd.policies();
             for (size_t i = 0; i < ps.size(); ++i) {
                 const auto& p = ps[i];
                 Json x = Json::object();
@@ -285,15 +291,15 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
             }
         }
         Json r = Json::object();
-        r.set("default", gateway::policy_action_name(v.tables->default_action));
+        r.set("default", gateway::policy_action_name(v.tables().default_action));
         r.set("policies", std::move(rows));
         return r;
     });
 
     d.add("show.routes", "routes", [vp](const Request&) {
         Json rows = Json::array();
-        if (vp->config)
-            for (const auto& rt : vp->config->routes.routes()) {
+        if (vp->config())
+            for (const auto& rt : vp->config()->routes.routes()) {
                 Json x = Json::object();
                 x.set("prefix", rt.prefix.to_string());
                 x.set("port", rt.port);
@@ -307,8 +313,8 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
 
     d.add("show.neighbors", "static neighbours", [vp](const Request&) {
         Json rows = Json::array();
-        if (vp->config)
-            for (const auto& n : vp->config->neighbours.entries()) {
+        if (vp->config())
+            for (const auto& n : vp->config()->neighbours.entries()) {
                 Json x = Json::object();
                 x.set("address", n.address ? n.address->to_string() : std::string("default"));
                 x.set("port", n.port);
@@ -327,7 +333,7 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
             PromWriter w;
             w.sample("ipsecgw_uptime_seconds", "gauge", "Seconds since the gateway started.", {}, uptime_s(v));
             for (unsigned p = 0; p < kMaxPorts; ++p) {
-                if (!v.tables->ports[p].enabled)
+                if (!v.tables().ports[p].enabled)
                     continue;
                 PortTotals t = port_totals(v, p);
                 std::string ps = std::to_string(p);
@@ -348,8 +354,10 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
                 w.sample("ipsecgw_drops_total", "counter", "Packets dropped, by reason.",
                          {{"reason", std::string(name)}}, drop_total(v, d));
             }
-            for (uint32_t i = 0; i < v.tables->sas.size(); ++i) {
-                const auto& s = v.tables->sas[i];
+            for (uint32_t i = 0; i < v.tables().sas.size(); ++i) {
+                const auto& s = v.tables().sas[i];
+                if (!s.sa)
+                    continue;
                 auto tot = dataplane::sa_totals(*v.counters, i);
                 std::string spi = std::to_string(s.sa->spi());
                 w.sample("ipsecgw_sa_packets_total", "counter", "Packets processed per SA.",
@@ -438,8 +446,69 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
         return r;
     });
 
+    if (v.tracer) {
+        struct TraceState {
+            std::vector<dataplane::TraceRecord> got;
+            uint64_t armed_tsc = 0;
+        };
+        auto ts = std::make_shared<TraceState>();
+        auto collect = [vp, ts] {
+            dataplane::TraceRecord buf[256];
+            for (int round = 0; round < 64; ++round) {
+                unsigned n = vp->tracer->drain(buf, 256);
+                for (unsigned i = 0; i < n && ts->got.size() < 100000; ++i)
+                    ts->got.push_back(buf[i]);
+                if (n < 256)
+                    break;
+            }
+        };
+        d.add("trace", "record the decisions for the next N packets; args: count", [vp, ts, collect](const Request& rq) {
+            int64_t n = rq.int_arg("count", 1, 100000);
+            vp->tracer->arm(0);
+            collect();
+            ts->got.clear();
+            ts->armed_tsc = rte_rdtsc();
+            vp->tracer->arm(n);
+            Json r = Json::object();
+            r.set("armed", n);
+            return r;
+        });
+        d.add("trace.show", "the decisions recorded since the last trace", [vp, ts, collect](const Request&) {
+            collect();
+            double hz = static_cast<double>(rte_get_tsc_hz());
+            Json rows = Json::array();
+            for (const auto& t : ts->got) {
+                Json x = Json::object();
+                x.set("us", static_cast<int64_t>(static_cast<double>(t.tsc - ts->armed_tsc) * 1e6 / hz));
+                x.set("worker", t.worker);
+                x.set("in_port", t.in_port);
+                std::string src = "-", dst = "-";
+                if (t.family == 4 || t.family == 6) {
+                    src = net::IpAddress::from_bytes(t.family == 4 ? net::Family::V4 : net::Family::V6, t.src).to_string();
+                    dst = net::IpAddress::from_bytes(t.family == 4 ? net::Family::V4 : net::Family::V6, t.dst).to_string();
+                }
+                x.set("src", src);
+                x.set("dst", dst);
+                x.set("proto", t.family ? Json(t.proto) : Json());
+                x.set("len", t.len);
+                bool dropped = t.out_port == UINT16_MAX;
+                x.set("decision", dropped ? "drop" : "forward");
+                x.set("out_port", dropped ? Json() : Json(t.out_port));
+                x.set("reason", dropped ? Json(std::string(dataplane::drop_name(static_cast<dataplane::Drop>(t.verdict))))
+                                        : Json());
+                rows.push(std::move(x));
+            }
+            Json r = Json::object();
+            r.set("pending", vp->tracer->left());
+            r.set("packets", std::move(rows));
+            return r;
+        });
+    }
+
     for (const char* c : {"sa.add", "sa.del", "policy.add", "policy.del", "route.add", "route.del", "neighbor.add",
                           "neighbor.del", "reload", "trace"}) {
+        if (d.has(c))
+            continue;
         std::string name = c;
         d.add(name, "(not available yet)", [name](const Request& rq) -> Json {
             // Never keep key material around longer than needed, even when refusing.

@@ -6,6 +6,8 @@
 // and is never printed.
 #include <boost/program_options.hpp>
 
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -210,9 +212,14 @@ std::vector<Command> commands()
                  "re-read the configuration file; all of it is validated first, only the difference is applied, "
                  "the old state stays on any error",
                  nullptr, {}, nullptr});
-    c.push_back({{"trace"}, "trace", "N", "record the decisions taken for the next N packets",
-                 [](po::options_description& d) { d.add_options()("count", po::value<unsigned>()->required(), "N"); },
-                 {"count"}, nullptr});
+    c.push_back({{"trace"}, "trace", "N",
+                 "record the decisions taken for the next N packets and print them (waits up to --wait seconds)",
+                 [](po::options_description& d) {
+                     d.add_options()("count", po::value<unsigned>()->required(), "N")(
+                         "wait", po::value<unsigned>()->default_value(5), "seconds to wait for N packets");
+                 },
+                 {"count"},
+                 [](const po::variables_map& vm, Json& a) { a.set("count", vm["count"].as<unsigned>()); }});
     c.push_back({{"log-level"}, "log-level", "LEVEL", "set the log level (error|warning|notice|info|debug)",
                  [](po::options_description& d) { d.add_options()("level", po::value<std::string>()->required(), "LEVEL"); },
                  {"level"}, nullptr});
@@ -332,14 +339,31 @@ int run(int argc, char** argv)
     } else {
         copy_all(vm, args);
     }
+    struct WipeKey {  // key material leaves memory however the call ends
+        Json& args;
+        ~WipeKey()
+        {
+            if (const Json* k = args.find("key"); k && k->is_string()) {
+                std::string& s = const_cast<std::string&>(k->as_string());
+                std::fill(s.begin(), s.end(), '\0');
+            }
+        }
+    } wipe{args};
     Json result;
     {
         ControlClient client(socket_path, timeout_ms);
         result = client.call(cmd->cmd, args);
-    }
-    if (const Json* k = args.find("key"); k && k->is_string()) {
-        std::string& s = const_cast<std::string&>(k->as_string());
-        std::fill(s.begin(), s.end(), '\0');
+        if (cmd->cmd == "trace") {
+            // Armed: collect until N decisions are recorded or the wait ends.
+            auto end = std::chrono::steady_clock::now() + std::chrono::seconds(vm["wait"].as<unsigned>());
+            for (;;) {
+                result = client.call("trace.show");
+                const Json* p = result.find("pending");
+                if ((p && p->is_int() && p->as_int() == 0) || std::chrono::steady_clock::now() >= end)
+                    break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        }
     }
     if (json) {
         std::cout << result.pretty() << "\n";

@@ -77,7 +77,7 @@ Request parse_request(const std::string& line, Json* id_out)
     if (args && !args->is_null()) {
         if (!args->is_object())
             throw CommandError(err::kBadRequest, "\"args\" must be an object");
-        r.args = *args;
+        r.args = std::move(*const_cast<Json*>(args));  // moved, not copied: it may hold a key the handler wipes
     } else {
         r.args = Json::object();
     }

@@ -10,7 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
 
@@ -260,6 +262,7 @@ void ControlServer::on_readable(Client& c)
                     ++stats_.errors;
                 c.out += reply;
             }
+            std::fill(c.in.begin(), c.in.end(), '\0');  // requests may carry key material (sa.add)
             c.in.clear();
             c.partial = false;
             if (c.out.size() > opts_.max_output) {
@@ -281,6 +284,7 @@ void ControlServer::on_readable(Client& c)
             }
         }
     }
+    std::fill(std::begin(buf), std::end(buf), '\0');
     flush(c);
 }
 

@@ -49,6 +49,12 @@ po::options_description describe()
         ("txoffload", po::value<std::string>()->value_name("MASK"), "TX offloads to enable (masked by what the port supports)")
         (",s", po::value<uint32_t>()->value_name("N"), "mbufs in the packet pool")
         (",t", po::value<uint32_t>()->value_name("SECONDS"), "print counters every SECONDS (0 = only at exit)")
+        ("socket", po::value<std::string>()->value_name("PATH"),
+         "control socket for gwctl (default /run/ipsecgw/ipsecgw.sock, or /run/ipsecgw/PREFIX.sock with EAL "
+         "--file-prefix PREFIX; \"none\": no socket)")
+        ("socket-group", po::value<std::string>()->value_name("GROUP"),
+         "group (name or gid) given the control socket; its members may use gwctl")
+        ("socket-mode", po::value<std::string>()->value_name("MODE"), "control socket permissions, octal (default 0660)")
         (",l", po::bool_switch(), "ipsec-secgw: use librte_ipsec (accepted, ignored: ipsecgw has one ESP path)")
         (",a", po::bool_switch(), "ipsec-secgw: atomic SQN (accepted, ignored: sequence numbers are always atomic)")
         (",c", po::value<uint32_t>(), "ipsec-secgw: SAD cache size (accepted, ignored)")
@@ -149,6 +155,23 @@ std::optional<AppOptions> parse_app_options(int argc, char** argv)
         o.stats_interval = vm["-t"].as<uint32_t>();
     if (vm.count("config"))
         o.queues = parse_queue_config(vm["config"].as<std::string>());
+    if (vm.count("socket"))
+        o.socket_path = vm["socket"].as<std::string>();
+    if (vm.count("socket-group"))
+        o.socket_group = vm["socket-group"].as<std::string>();
+    if (vm.count("socket-mode")) {
+        const std::string& m = vm["socket-mode"].as<std::string>();
+        size_t used = 0;
+        unsigned long v = 0;
+        try {
+            v = std::stoul(m, &used, 8);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != m.size() || m.empty() || v > 0777 || (v & 0007))
+            throw std::runtime_error("--socket-mode: '" + m + "' is not an octal mode without permissions for others");
+        o.socket_mode = static_cast<uint32_t>(v);
+    }
     if (!o.native_config.empty() && (vm.count("-w") || o.esn))
         throw std::runtime_error("-w and -e apply to -f files; set replay-window/esn per SA in the native file");
 

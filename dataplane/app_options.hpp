@@ -31,6 +31,12 @@ struct AppOptions {
     uint32_t nb_mbufs = 0;          // -s
     uint32_t stats_interval = 0;    // -t seconds
     std::vector<QueueAssignment> queues;  // --config
+    // Control socket (see control/PROTOCOL.md). Empty: the default,
+    // /run/ipsecgw/ipsecgw.sock, or /run/ipsecgw/PREFIX.sock with --file-prefix
+    // PREFIX; "none": no socket.
+    std::string socket_path;              // --socket
+    std::string socket_group;             // --socket-group
+    uint32_t socket_mode = 0660;          // --socket-mode (octal)
     std::vector<std::string> warnings;    // ignored options, for the log
 };
 

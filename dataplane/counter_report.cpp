@@ -36,6 +36,8 @@ void print_counters(FILE* out, const GatewayTables& t, const std::vector<LcoreCo
     std::fprintf(out, "%-16s %-4s %10s %-8s %14s %16s\n", "sa", "dir", "spi", "state", "packets", "bytes");
     for (uint32_t i = 0; i < t.sas.size(); ++i) {
         const auto& s = t.sas[i];
+        if (!s.sa)
+            continue;
         SaTotals tot = sa_totals(lcores, i);
         const char* state = s.sa->state() == esp::SaState::Active ? "active"
                             : s.sa->state() == esp::SaState::Dead ? "dead"

@@ -1,28 +1,50 @@
 #include "dataplane/gateway_tables.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
 namespace ipsecgw::dataplane {
 
 GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& name)
+    : GatewayTables(cfg, name, TablesBuild{})
+{
+}
+
+GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& name, const TablesBuild& how)
 {
     std::vector<std::pair<uint32_t, uint32_t>> inbound;
-    for (auto& e : cfg.sas) {
-        SaSlot s;
-        s.sa = esp::Sa::create(e.sa);
-        if (!s.sa)
-            throw std::runtime_error(e.where.to_string() + ": the ESP engine refused SA '" + e.name + "'");
+    const GatewayTables* prev = how.previous;
+    auto slot_for = [&](size_t i) { return how.sa_slots ? (*how.sa_slots)[i] : static_cast<uint32_t>(i); };
+    uint32_t nslots = 0;
+    for (size_t i = 0; i < cfg.sas.size(); ++i)
+        nslots = std::max(nslots, slot_for(i) + 1);
+    sas.resize(nslots);
+    for (size_t i = 0; i < cfg.sas.size(); ++i) {
+        auto& e = cfg.sas[i];
+        uint32_t slot = slot_for(i);
+        SaSlot& s = sas[slot];
+        if (s.sa)
+            throw std::runtime_error("internal error: two SAs in slot " + std::to_string(slot));
+        const SaSlot* old = prev && slot < prev->sas.size() ? &prev->sas[slot] : nullptr;
+        if (old && old->sa && old->sa->direction() == e.sa.direction && old->sa->spi() == e.sa.spi) {
+            s.sa = old->sa;  // the same live SA: sequence numbers, replay window and state carry on
+            s.owner = old->owner;
+        } else {
+            s.sa = esp::Sa::create(e.sa);
+            if (!s.sa)
+                throw std::runtime_error(e.where.to_string() + ": the ESP engine refused SA '" + e.name + "'");
+            s.owner = how.workers > 1 ? static_cast<uint16_t>(slot % how.workers) : 0;
+        }
         s.name = e.name;
         s.lifetime = e.lifetime;
         if (e.sa.direction == esp::Direction::Inbound)
-            inbound.emplace_back(e.sa.spi, static_cast<uint32_t>(sas.size()));
-        sas.push_back(std::move(s));
+            inbound.emplace_back(e.sa.spi, slot);
     }
     cfg.wipe_keys();
     auto slot_of = [&](esp::Direction d, uint32_t spi) -> uint32_t {
         for (uint32_t i = 0; i < sas.size(); ++i)
-            if (sas[i].sa->direction() == d && sas[i].sa->spi() == spi)
+            if (sas[i].sa && sas[i].sa->direction() == d && sas[i].sa->spi() == spi)
                 return i;
         return SadTable::kNone;
     };
@@ -39,9 +61,15 @@ GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& nam
         policies.push_back(c);
     }
     default_action = cfg.spd.default_action;
-    spd = std::make_unique<SpdClassifier>(cfg.spd, name + "spd");
+    if (prev && !how.rebuild_spd)
+        spd = prev->spd;
+    else
+        spd = std::make_shared<SpdClassifier>(cfg.spd, name + "spd");
     sad = std::make_unique<SadTable>(inbound);
-    routes = std::make_unique<RouteLookup>(cfg.routes, cfg.neighbours, name);
+    if (prev && !how.rebuild_routes)
+        routes = prev->routes;
+    else
+        routes = std::make_shared<RouteLookup>(cfg.routes, cfg.neighbours, name);
     for (const auto& a : cfg.local_addresses()) {
         if (a.is_v4()) {
             uint32_t v;
@@ -56,6 +84,8 @@ GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& nam
             throw std::runtime_error(p.where.to_string() + ": port id above " + std::to_string(kMaxPorts - 1));
         PortInfo& pi = ports[p.id];
         pi.enabled = true;
+        if (prev)
+            pi.mac = prev->ports[p.id].mac;
         pi.role = p.role;
         for (const auto& a : p.addresses)
             if (a.is_v4()) {

@@ -1,7 +1,11 @@
-// Everything a worker reads while forwarding, built once from a validated
-// gateway::GatewayConfig before the workers start: live SAs, compiled SPD,
-// inbound SAD, routes, port roles and the gateway's own addresses. Workers
-// only read it.
+// Everything a worker reads while forwarding, built from a validated
+// gateway::GatewayConfig: live SAs, compiled SPD, inbound SAD, routes, port
+// roles and the gateway's own addresses. Workers only read it. The control
+// thread changes a running gateway by building a new version (sharing the SA
+// objects, and the SPD or routes when they did not change) and publishing it
+// with one pointer swap; the old version is freed after an RCU grace period
+// (control/rcu.hpp). An SA keeps its slot (its index in `sas`, which indexes
+// the per-lcore SA counters) for its whole life; deleted SAs leave empty slots.
 #pragma once
 
 #include <rte_ether.h>
@@ -22,7 +26,7 @@
 namespace ipsecgw::dataplane {
 
 struct SaSlot {
-    std::unique_ptr<esp::Sa> sa;
+    std::shared_ptr<esp::Sa> sa;  // null: free slot (shared by the table versions that hold it)
     std::string name;
     gateway::SaLifetime lifetime;
     bool has_inbound_policy = false;  // inbound: some policy names this SA (else its selectors are "any")
@@ -44,11 +48,21 @@ struct PortInfo {
     std::vector<std::array<uint8_t, 16>> addresses6;  // for neighbour discovery
 };
 
+// How to build a later version of the tables.
+struct TablesBuild {
+    const struct GatewayTables* previous = nullptr;  // SAs (same slot, direction, SPI), SPD, routes, port MACs
+    const std::vector<uint32_t>* sa_slots = nullptr;  // slot of cfg.sas[i] (default: i)
+    bool rebuild_spd = true;
+    bool rebuild_routes = true;
+    uint16_t workers = 1;  // new inbound SAs get owner slot % workers
+};
+
 class GatewayTables {
 public:
     // Creates the SAs from cfg (whose keys are wiped afterwards) and compiles
     // the tables. Needs EAL (rte_acl, rte_lpm). Throws std::runtime_error.
     GatewayTables(gateway::GatewayConfig& cfg, const std::string& name);
+    GatewayTables(gateway::GatewayConfig& cfg, const std::string& name, const TablesBuild& how);
 
     // Local-address test for ESP: true when dst (network order) is ours, or
     // when no local address of that family is configured (ipsec-secgw files
@@ -59,9 +73,9 @@ public:
     std::vector<SaSlot> sas;
     std::vector<CompiledPolicy> policies;  // index = gateway::Spd policy index
     gateway::PolicyAction default_action = gateway::PolicyAction::Discard;
-    std::unique_ptr<SpdClassifier> spd;
+    std::shared_ptr<SpdClassifier> spd;
     std::unique_ptr<SadTable> sad;
-    std::unique_ptr<RouteLookup> routes;
+    std::shared_ptr<RouteLookup> routes;
     PortInfo ports[kMaxPorts];
 
 private:

@@ -4,18 +4,31 @@
 
 namespace ipsecgw::dataplane {
 
-LifetimeMonitor::LifetimeMonitor(GatewayTables& t, const std::vector<LcoreCounters*>& lcores, FILE* log)
-    : t_(t), lcores_(lcores), log_(log), start_(std::chrono::steady_clock::now()), state_(t.sas.size())
+LifetimeMonitor::LifetimeMonitor(const std::atomic<const GatewayTables*>& live,
+                                 const std::vector<LcoreCounters*>& lcores, FILE* log)
+    : live_(live), lcores_(lcores), log_(log)
 {
 }
 
 void LifetimeMonitor::poll()
 {
-    uint64_t age = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_).count());
-    for (uint32_t i = 0; i < t_.sas.size(); ++i) {
-        SaSlot& s = t_.sas[i];
+    const GatewayTables& t = *live_.load(std::memory_order_acquire);
+    auto now = std::chrono::steady_clock::now();
+    if (state_.size() < t.sas.size())
+        state_.resize(t.sas.size());
+    for (uint32_t i = 0; i < t.sas.size(); ++i) {
+        const SaSlot& s = t.sas[i];
         State& st = state_[i];
+        if (!s.sa) {
+            st = State{};
+            continue;
+        }
+        if (st.who != s.sa.get()) {
+            st = State{};
+            st.who = s.sa.get();
+            st.since = now;
+        }
+        uint64_t age = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now - st.since).count());
         if (s.sa->seq_soft_reached() && !st.seq_soft_reported) {
             st.seq_soft_reported = true;
             std::fprintf(log_, "event: SA %s (spi %u) sequence number soft limit reached\n", s.name.c_str(),

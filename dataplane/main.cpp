@@ -18,6 +18,11 @@
 #include <set>
 #include <thread>
 
+#include <rte_eal.h>
+
+#include "control/gateway_commands.hpp"
+#include "control/live_gateway.hpp"
+#include "control/server.hpp"
 #include "dataplane/app_options.hpp"
 #include "dataplane/counter_report.hpp"
 #include "dataplane/gateway_tables.hpp"
@@ -35,6 +40,19 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+// The control socket path: --socket, else one per EAL file prefix so that
+// several gateways (and tests) on one machine never collide.
+std::string socket_path(const AppOptions& o)
+{
+    if (!o.socket_path.empty())
+        return o.socket_path;
+    std::string dir = rte_eal_get_runtime_dir();  // .../dpdk/PREFIX
+    std::string prefix = dir.substr(dir.rfind('/') + 1);
+    if (prefix.empty() || prefix == "rte")
+        return control::kDefaultSocketPath;
+    return "/run/ipsecgw/" + prefix + ".sock";
+}
 
 int launch_worker(void* arg)
 {
@@ -145,6 +163,9 @@ int run(int argc, char** argv)
     std::signal(SIGTERM, on_signal);
     std::vector<std::string> warnings;
     std::unique_ptr<GatewayTables> tables;
+    // Owns the published tables once the workers exist; outlives them.
+    std::unique_ptr<control::LiveGateway> live;
+    std::unique_ptr<Tracer> tracer;
     std::vector<std::unique_ptr<LcoreCounters>> counters;
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<rte_ring*> handoff;
@@ -167,7 +188,9 @@ int run(int argc, char** argv)
         tables = std::make_unique<GatewayTables>(cfg, "gw");
         std::vector<LcoreCounters*> raw;
         for (size_t i = 0; i < plan.workers.size(); ++i) {
-            counters.push_back(std::make_unique<LcoreCounters>(std::max<size_t>(tables->sas.size(), 1)));
+            // Room for SAs added at run time (slots are reused after deletion).
+            counters.push_back(
+                std::make_unique<LcoreCounters>(std::max<size_t>(tables->sas.size(), control::kSaSlots)));
             raw.push_back(counters.back().get());
         }
         uint32_t nb_mbufs = opts->nb_mbufs;
@@ -195,7 +218,7 @@ int run(int argc, char** argv)
             // Inbound SAs are spread over the workers; each owns its SAs' replay windows.
             uint16_t next = 0;
             for (auto& s : tables->sas)
-                if (s.sa->direction() == esp::Direction::Inbound)
+                if (s.sa && s.sa->direction() == esp::Direction::Inbound)
                     s.owner = static_cast<uint16_t>(next++ % plan.workers.size());
             for (size_t i = 0; i < plan.workers.size(); ++i) {
                 std::string name = "gw_handoff" + std::to_string(i);
@@ -205,13 +228,59 @@ int run(int argc, char** argv)
                 handoff.push_back(r);
             }
         }
-        for (size_t i = 0; i < plan.workers.size(); ++i)
-            workers.push_back(std::make_unique<Worker>(*tables, plan.workers[i], *counters[i], g_stop, handoff));
-        std::printf("ipsecgw: %zu worker(s), %zu port(s), %zu SA(s), %zu policies\n", workers.size(),
+        std::printf("ipsecgw: %zu worker(s), %zu port(s), %zu SA(s), %zu policies\n", plan.workers.size(),
                     plan.ports.size(), tables->sas.size(), tables->policies.size());
+        // From here on the control thread owns every change: it publishes new
+        // table versions and frees old ones after an RCU grace period.
+        {
+            AppOptions reload_opts = *opts;
+            auto loader = [reload_opts] {
+                std::vector<std::string> w;
+                auto c = load_config(reload_opts, w);
+                for (const auto& p : c.ports)
+                    if (!rte_eth_dev_is_valid_port(p.id))
+                        throw gateway::ConfigError(p.where, "port " + std::to_string(p.id) + " does not exist");
+                return c;
+            };
+            live = std::make_unique<control::LiveGateway>(std::move(tables), std::move(cfg), raw,
+                                                          static_cast<uint16_t>(plan.workers.size()), loader);
+        }
+        tracer = std::make_unique<Tracer>();
+        for (size_t i = 0; i < plan.workers.size(); ++i)
+            workers.push_back(std::make_unique<Worker>(live->live(), plan.workers[i], *counters[i], g_stop, handoff,
+                                                       live->rcu().qsbr(), tracer.get()));
+
+        // The control socket, opened before any worker starts so that a
+        // second gateway on the same path stops here with a clear error.
+        unsigned main_lcore = rte_get_main_lcore();
+        control::Dispatcher dispatcher;
+        control::GatewayView view;
+        view.tables = [&]() -> const GatewayTables& { return live->tables(); };
+        view.config = [&]() { return &live->model(); };
+        view.counters = &raw;
+        for (const auto& w : plan.workers) {
+            view.worker_lcores.push_back(w.lcore);
+            if (w.lcore == main_lcore)
+                view.control_is_thread = true;
+        }
+        view.control_lcore = main_lcore;
+        view.config_path = !opts->native_config.empty() ? opts->native_config : opts->secgw_config;
+        view.stop = &g_stop;
+        view.tracer = tracer.get();
+        control::register_gateway_commands(dispatcher, view);
+        live->register_commands(dispatcher);
+        std::unique_ptr<control::ControlServer> server;
+        if (opts->socket_path != "none") {
+            control::ServerOptions so;
+            so.path = socket_path(*opts);
+            so.group = opts->socket_group;
+            so.mode = static_cast<mode_t>(opts->socket_mode);
+            server = std::make_unique<control::ControlServer>(so, dispatcher);
+        }
+        if (server)
+            std::printf("ipsecgw: control socket %s\n", server->path().c_str());
         std::fflush(stdout);
 
-        unsigned main_lcore = rte_get_main_lcore();
         Worker* main_worker = nullptr;
         for (size_t i = 0; i < workers.size(); ++i) {
             if (plan.workers[i].lcore == main_lcore)
@@ -221,14 +290,20 @@ int run(int argc, char** argv)
         }
         // Control work: lifetimes and periodic counters, on the main lcore or,
         // when that lcore is a worker, on an ordinary thread.
-        LifetimeMonitor monitor(*tables, raw, stdout);
+        LifetimeMonitor monitor(live->live(), raw, stdout);
         auto control = [&] {
             auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(opts->stats_interval);
             while (!g_stop.load(std::memory_order_relaxed)) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                // The socket is served from here: requests are handled on this
+                // thread, between lifetime checks, never by a worker.
+                if (server)
+                    server->poll(50);
+                else
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
                 monitor.poll();
+                live->poll();
                 if (opts->stats_interval && std::chrono::steady_clock::now() >= next_stats) {
-                    print_counters(stdout, *tables, raw, "counters");
+                    print_counters(stdout, live->tables(), raw, "counters");
                     next_stats += std::chrono::seconds(opts->stats_interval);
                 }
             }
@@ -241,7 +316,7 @@ int run(int argc, char** argv)
             control();
         }
         rte_eal_mp_wait_lcore();
-        print_counters(stdout, *tables, raw, "final counters");
+        print_counters(stdout, live->tables(), raw, "final counters");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ipsecgw: %s\n", e.what());
         g_stop.store(true);
@@ -259,6 +334,8 @@ int run(int argc, char** argv)
             stop_port(id);
     workers.clear();
     tables.reset();
+    live.reset();  // the workers have stopped
+    tracer.reset();
     counters.clear();
     if (pool)
         rte_mempool_free(pool);

@@ -33,9 +33,10 @@ void apply_view(rte_mbuf* m, const esp::Packet& p)
 
 }  // namespace
 
-Worker::Worker(const GatewayTables& tables, WorkerPlan plan, LcoreCounters& counters, const std::atomic<bool>& stop,
-               const std::vector<rte_ring*>& handoff)
-    : t_(tables), plan_(std::move(plan)), c_(counters), stop_(stop), handoff_(handoff)
+Worker::Worker(const std::atomic<const GatewayTables*>& live, WorkerPlan plan, LcoreCounters& counters,
+               const std::atomic<bool>& stop, const std::vector<rte_ring*>& handoff, rte_rcu_qsbr* rcu,
+               Tracer* tracer)
+    : live_(live), t_(live.load()), rcu_(rcu), tracer_(tracer), plan_(std::move(plan)), c_(counters), stop_(stop), handoff_(handoff)
 {
 }
 
@@ -43,7 +44,13 @@ void Worker::run()
 {
     rte_mbuf* pkts[kBurst];
     rte_ring* mine = handoff_.empty() ? nullptr : handoff_[plan_.index];
+    if (rcu_)
+        rte_rcu_qsbr_thread_online(rcu_, plan_.index);
     while (!stop_.load(std::memory_order_relaxed)) {
+        // One version of the tables per round: a change published by the
+        // control thread is picked up here, never in the middle of a burst.
+        t_ = live_.load(std::memory_order_acquire);
+        tracing_ = tracer_ && tracer_->armed();
         for (const RxQueue& q : plan_.rx) {
             uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
             if (n)
@@ -56,19 +63,25 @@ void Worker::run()
         }
         if (tx_dirty_)
             flush_all(false);
+        if (rcu_)
+            rte_rcu_qsbr_quiescent(rcu_, plan_.index);  // nothing from t_ is held past here
     }
     flush_all(true);
+    if (rcu_)
+        rte_rcu_qsbr_thread_offline(rcu_, plan_.index);
 }
 
 void Worker::drop(rte_mbuf* m, Drop why)
 {
     c_.drop(why);
+    if (tracing_) [[unlikely]]
+        tracer_->maybe_record(m, plan_.index, UINT16_MAX, static_cast<uint16_t>(why));
     rte_pktmbuf_free(m);
 }
 
 void Worker::handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n)
 {
-    const PortInfo& pi = t_.ports[port];
+    const PortInfo& pi = t_->ports[port];
     const bool protected_port = pi.role == gateway::PortRole::Protected;
     const esp::Direction dir = protected_port ? esp::Direction::Outbound : esp::Direction::Inbound;
 
@@ -125,7 +138,7 @@ void Worker::handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n)
         if (!protected_port) {
             uint8_t proto = v4 ? ip[9] : ip[6];
             const uint8_t* dst = v4 ? ip + 16 : ip + 24;
-            bool for_us = v4 ? t_.esp_for_us4(dst) : t_.esp_for_us6(dst);
+            bool for_us = v4 ? t_->esp_for_us4(dst) : t_->esp_for_us6(dst);
             if (proto == kProtoEsp) {
                 if (for_us)
                     esp_pkts[nesp++] = m;
@@ -159,11 +172,11 @@ void Worker::handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n)
 
     AclResult res[kBurst];
     if (n4) {
-        t_.spd->classify4(dir, k4p, res, n4);
+        t_->spd->classify4(dir, k4p, res, n4);
         protected_port ? outbound(m4, n4, res) : inbound_plain(m4, n4, res);
     }
     if (n6) {
-        t_.spd->classify6(dir, k6p, res, n6);
+        t_->spd->classify6(dir, k6p, res, n6);
         protected_port ? outbound(m6, n6, res) : inbound_plain(m6, n6, res);
     }
     if (nesp)
@@ -179,10 +192,10 @@ void Worker::outbound(rte_mbuf** pkts, uint32_t n, const AclResult* res)
     uint32_t nenc = 0;
     for (uint32_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
-        gateway::PolicyAction a = t_.default_action;
+        gateway::PolicyAction a = t_->default_action;
         uint32_t slot = SadTable::kNone;
         if (res[i]) {
-            const CompiledPolicy& p = t_.policies[res[i] - 1];
+            const CompiledPolicy& p = t_->policies[res[i] - 1];
             a = p.action;
             slot = p.sa_slot;
         }
@@ -201,7 +214,7 @@ void Worker::outbound(rte_mbuf** pkts, uint32_t n, const AclResult* res)
             continue;
         }
         enc[nenc] = m;
-        sas[nenc] = t_.sas[slot].sa.get();
+        sas[nenc] = t_->sas[slot].sa.get();
         slots[nenc++] = slot;
     }
     if (nenc)
@@ -234,7 +247,7 @@ void Worker::encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint
 void Worker::inbound_plain(rte_mbuf** pkts, uint32_t n, const AclResult* res)
 {
     for (uint32_t i = 0; i < n; ++i) {
-        gateway::PolicyAction a = res[i] ? t_.policies[res[i] - 1].action : t_.default_action;
+        gateway::PolicyAction a = res[i] ? t_->policies[res[i] - 1].action : t_->default_action;
         if (a == gateway::PolicyAction::Bypass)
             forward(pkts[i], true);
         else if (res[i] && a == gateway::PolicyAction::Discard)
@@ -257,16 +270,16 @@ void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
         esp::Packet v = view_of(m);
         uint32_t spi = 0;
         esp::Status why;
-        uint32_t slot = peek_spi(v, &spi, &why) ? t_.sad->find(spi) : SadTable::kNone;
+        uint32_t slot = peek_spi(v, &spi, &why) ? t_->sad->find(spi) : SadTable::kNone;
         // Each inbound SA's replay window has one writer: its owner worker.
-        if (slot != SadTable::kNone && !handed_off && !handoff_.empty() && t_.sas[slot].owner != plan_.index) {
-            if (rte_ring_mp_enqueue(handoff_[t_.sas[slot].owner], m) != 0)
+        if (slot != SadTable::kNone && !handed_off && !handoff_.empty() && t_->sas[slot].owner != plan_.index) {
+            if (rte_ring_mp_enqueue(handoff_[t_->sas[slot].owner], m) != 0)
                 drop(m, Drop::HandoffFull);
             continue;
         }
         views[n] = v;
         slots[n] = slot;
-        sas[n] = slot == SadTable::kNone ? nullptr : t_.sas[slot].sa.get();
+        sas[n] = slot == SadTable::kNone ? nullptr : t_->sas[slot].sa.get();
         pkts[n++] = m;
     }
     if (n == 0)
@@ -320,9 +333,9 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
     }
     auto verdict = [&](uint32_t i, AclResult r) {
         rte_mbuf* m = pkts[i];
-        const SaSlot& s = t_.sas[slots[i]];
-        bool ok = r ? (t_.policies[r - 1].action == gateway::PolicyAction::Protect &&
-                       t_.policies[r - 1].sa_slot == slots[i])
+        const SaSlot& s = t_->sas[slots[i]];
+        bool ok = r ? (t_->policies[r - 1].action == gateway::PolicyAction::Protect &&
+                       t_->policies[r - 1].sa_slot == slots[i])
                     : !s.has_inbound_policy;
         if (!ok) {
             drop(m, Drop::InboundPolicyMismatch);
@@ -334,12 +347,12 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
         forward(m, true);
     };
     if (n4) {
-        t_.spd->classify4(esp::Direction::Inbound, k4p, res, n4);
+        t_->spd->classify4(esp::Direction::Inbound, k4p, res, n4);
         for (uint32_t j = 0; j < n4; ++j)
             verdict(idx4[j], res[j]);
     }
     if (n6) {
-        t_.spd->classify6(esp::Direction::Inbound, k6p, res, n6);
+        t_->spd->classify6(esp::Direction::Inbound, k6p, res, n6);
         for (uint32_t j = 0; j < n6; ++j)
             verdict(idx6[j], res[j]);
     }
@@ -356,13 +369,13 @@ void Worker::forward(rte_mbuf* m, bool decrement)
     uint16_t port = 0;
     const rte_ether_addr* mac = nullptr;
     bool no_route = false;
-    bool found = v4 ? t_.routes->lookup4(ip + 16, &port, &mac, &no_route)
-                    : t_.routes->lookup6(ip + 24, &port, &mac, &no_route);
+    bool found = v4 ? t_->routes->lookup4(ip + 16, &port, &mac, &no_route)
+                    : t_->routes->lookup6(ip + 24, &port, &mac, &no_route);
     if (!found) {
         drop(m, no_route ? Drop::NoRoute : Drop::NoNeighbour);
         return;
     }
-    if (port >= kMaxPorts || !t_.ports[port].enabled) {
+    if (port >= kMaxPorts || !t_->ports[port].enabled) {
         drop(m, Drop::NoRoute);
         return;
     }
@@ -372,7 +385,7 @@ void Worker::forward(rte_mbuf* m, bool decrement)
         return;
     }
     eth->dst_addr = *mac;
-    eth->src_addr = t_.ports[port].mac;
+    eth->src_addr = t_->ports[port].mac;
     eth->ether_type = v4 ? RTE_BE16(RTE_ETHER_TYPE_IPV4) : RTE_BE16(RTE_ETHER_TYPE_IPV6);
     enqueue_tx(port, m);
 }
@@ -381,7 +394,7 @@ void Worker::forward(rte_mbuf* m, bool decrement)
 // leaves on the port the request came in). Anything else is not ours.
 bool Worker::answer_arp(uint16_t port, rte_mbuf* m)
 {
-    const PortInfo& pi = t_.ports[port];
+    const PortInfo& pi = t_->ports[port];
     if (pi.addresses4.empty() || m->data_len < kEthLen + sizeof(rte_arp_hdr))
         return false;
     auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
@@ -412,7 +425,7 @@ bool Worker::answer_arp(uint16_t port, rte_mbuf* m)
 bool Worker::answer_neighbour_solicitation(uint16_t port, rte_mbuf* m, uint8_t* ip, uint32_t len)
 {
     constexpr uint32_t kNaLen = 32;  // ICMPv6 header + target + target link-layer option
-    const PortInfo& pi = t_.ports[port];
+    const PortInfo& pi = t_->ports[port];
     if (pi.addresses6.empty() || len < 40 + 24 || ip[40] != 135 || ip[41] != 0 || ip[7] != 255)
         return false;
     const uint8_t* target = ip + 48;
@@ -474,6 +487,8 @@ void Worker::enqueue_tx(uint16_t port, rte_mbuf* m)
         drop(m, Drop::TxFull);
         return;
     }
+    if (tracing_) [[unlikely]]
+        tracer_->maybe_record(m, plan_.index, port, 0);
     b.pkts[b.n++] = m;
     tx_dirty_ |= 1u << port;
     if (b.n == kBurst)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 
 #include "dataplane/gateway_tables.hpp"
 #include "dataplane/lcore_counters.hpp"
+#include "dataplane/trace.hpp"
 #include "esp/esp_engine.hpp"
 
 namespace ipsecgw::dataplane {
@@ -33,9 +35,13 @@ struct WorkerPlan {
 class Worker {
 public:
     // handoff[i]: ring into which other workers put inbound ESP for the SAs
-    // worker i owns (empty with a single worker).
-    Worker(const GatewayTables& tables, WorkerPlan plan, LcoreCounters& counters, const std::atomic<bool>& stop,
-           const std::vector<rte_ring*>& handoff);
+    // worker i owns (empty with a single worker). live: the current tables,
+    // re-read once per polling round; rcu: this worker reports a quiescent
+    // state (as reader plan.index) after every round, when it holds nothing
+    // from the tables (null: tables never change).
+    Worker(const std::atomic<const GatewayTables*>& live, WorkerPlan plan, LcoreCounters& counters,
+           const std::atomic<bool>& stop, const std::vector<rte_ring*>& handoff, rte_rcu_qsbr* rcu = nullptr,
+           Tracer* tracer = nullptr);
     // Polls until stop is set, then flushes what it holds.
     void run();
 
@@ -54,7 +60,11 @@ private:
     void flush_all(bool final);
     void drop(rte_mbuf* m, Drop why);
 
-    const GatewayTables& t_;
+    const std::atomic<const GatewayTables*>& live_;
+    const GatewayTables* t_;
+    rte_rcu_qsbr* rcu_;
+    Tracer* tracer_;
+    bool tracing_ = false;  // tracer_ armed, sampled once per polling round
     WorkerPlan plan_;
     LcoreCounters& c_;
     const std::atomic<bool>& stop_;

@@ -96,6 +96,9 @@ TEST_F(RcuTest, ReadersNeverSeeRetiredOrHalfBuiltTables)
     EXPECT_EQ(rcu.pending(), 0u);
     EXPECT_EQ(pub.read()->words[0], kVersions);
     EXPECT_EQ(g_freed.load(), kVersions);  // every retired version was freed, none twice
+    pub.publish(nullptr);                   // retire the last one too
+    EXPECT_TRUE(rcu.synchronize(1000ms));
+    EXPECT_EQ(g_freed.load(), kVersions + 1);
     for (void* p : g_graveyard)
         ::operator delete(p);
     g_graveyard.clear();

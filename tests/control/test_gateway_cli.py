@@ -18,6 +18,7 @@ from scapy.all import Ether, IP, UDP, Raw  # noqa: E402
 ipsecgw, gwctl = sys.argv[1], sys.argv[2]
 KEY_OUT = "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"
 KEY_IN = "603deb1015ca71be2b73aef0857d7781cafef00d"
+KEY_NEW = "00112233445566778899aabbccddeeff0a0b0c0d"
 
 CONF = """port 0 protected
 port 1 unprotected address 172.16.1.5
@@ -52,7 +53,9 @@ def main():
         frames = [Ether(src="02:00:00:00:00:01", dst=MAC_GW[0]) /
                   IP(src="10.1.0.%d" % (i % 200 + 1), dst="10.2.0.1") / UDP(sport=1000, dport=2000) / Raw(b"x" * 64)
                   for i in range(300)]
-        handle = gw.start([frames, []], ["--conf", conf, "--socket", sock])
+        # -m 1024 (the later -m wins): a route change builds a second route
+        # table (two 64 MiB IPv4 LPMs) before the old one is released.
+        handle = gw.start([frames, []], ["--conf", conf, "--socket", sock], extra_eal=["-m", "1024"])
         proc = handle[0]
         deadline = time.time() + 20
         while not os.path.exists(sock) and time.time() < deadline and proc.poll() is None:
@@ -140,7 +143,83 @@ def main():
         for args in (["--json", "show", "sa"], ["--json", "show", "sa", "0x2001"], ["show", "stats", "--prometheus"],
                      ["--json", "show", "status"]):
             rc, out, err = run(*args)
-            ok(KEY_OUT not in out and KEY_IN not in out and KEY_OUT[:16] not in out, "key shown by %s" % args)
+            ok(all(k[:16] not in out for k in (KEY_OUT, KEY_IN, KEY_NEW)), "key shown by %s" % args)
+
+        # Live changes: SA, policy, route, neighbour; reload. State survives.
+        keyf = gw.write("c.key", "c-out " + KEY_NEW + "\n")
+        sa_c = ["sa", "add", "--name", "c-out", "--dir", "out", "--spi", "0x1002", "--local", "172.16.1.5",
+                "--remote", "172.16.2.5", "--key-file", keyf]
+        rc, out, err = run(*sa_c)
+        ok(rc == 0 and KEY_NEW not in out + err, "sa add: %r %r" % (out, err))
+        rc, out, err = run(*sa_c)
+        ok(rc == 1 and "conflict" in err, "duplicate sa add: %r" % err)
+        rc, out, err = run("sa", "add", "--name", "bad", "--dir", "out", "--spi", "0x1003", "--local", "172.16.1.5",
+                           "--remote", "172.16.2.5", "--key-file", "-", stdin="abcd\n")
+        ok(rc == 1 and "invalid_argument" in err and "abcd" not in err, "short key refused: %r" % err)
+        rc, out, err = run("--json", "show", "sa", "0x1002")
+        d = json.loads(out) if rc == 0 else {}
+        ok(d.get("name") == "c-out" and d.get("seq") == 0 and d.get("packets") == 0, "new SA: %r %r" % (d, err))
+        rc, out, err = run("policy", "add", "--name", "to-c", "--dir", "out", "--priority", "20", "--dst",
+                           "10.3.0.0/16", "--action", "protect", "--sa", "c-out")
+        ok(rc == 0, "policy add: %r" % err)
+        rc, out, err = run("--json", "show", "policy")
+        names = [p["name"] for p in json.loads(out)["policies"]] if rc == 0 else []
+        ok(names == ["to-b", "from-b", "to-c"], "policies after add: %r" % names)
+        rc, out, err = run("policy", "add", "--name", "x", "--dir", "out", "--action", "protect", "--sa", "nope")
+        ok(rc == 1 and "not_found" in err, "policy with unknown SA: %r" % err)
+        rc, out, err = run("policy", "add", "--name", "y", "--dir", "sideways", "--action", "bypass")
+        ok(rc == 1 and "invalid_argument" in err, "bad policy: %r" % err)
+        rc, out, err = run("sa", "del", "0x1002")
+        ok(rc == 1 and "conflict" in err and "to-c" in err, "sa del in use: %r" % err)
+        rc, out, err = run("policy", "del", "to-c")
+        ok(rc == 0, "policy del: %r" % err)
+        rc, out, err = run("sa", "del", "0x1002")
+        ok(rc == 0, "sa del: %r" % err)
+        rc, out, err = run("show", "sa", "0x1002")
+        ok(rc == 1 and "not_found" in err, "deleted SA gone: %r" % err)
+        rc, out, err = run("route", "add", "10.9.0.0/16", "--port", "1", "--via", "172.16.1.1")
+        ok(rc == 0, "route add: %r" % err)
+        rc, out, err = run("--json", "show", "routes")
+        ok(rc == 0 and "10.9.0.0/16" in [r["prefix"] for r in json.loads(out)["routes"]], "route added: %r" % out)
+        rc, out, err = run("route", "add", "10.9.0.0/16", "--port", "7")
+        ok(rc == 1, "route to a missing port / duplicate refused: %r" % err)
+        rc, out, err = run("route", "del", "10.9.0.0/16")
+        ok(rc == 0, "route del: %r" % err)
+        rc, out, err = run("route", "del", "10.9.0.0/16")
+        ok(rc == 1 and "not_found" in err, "route del twice: %r" % err)
+        rc, out, err = run("neighbor", "add", "172.16.1.2", "--port", "1", "--mac", "02:00:00:00:0f:02")
+        ok(rc == 0, "neighbor add: %r" % err)
+        rc, out, err = run("--json", "show", "neighbors")
+        ok(rc == 0 and len(json.loads(out)["neighbors"]) == 3, "neighbor added: %r" % out)
+        rc, out, err = run("neighbor", "del", "172.16.1.2")
+        ok(rc == 0, "neighbor del: %r" % err)
+        rc, out, err = run("neighbor", "add", "172.16.1.2", "--port", "1", "--mac", "zz")
+        ok(rc == 1 and "invalid_argument" in err, "bad mac: %r" % err)
+
+        # reload: the file gains a route and an SA; the old SA keeps its state.
+        gw.write("gw.conf", CONF + "route 10.8.0.0/16 port 1 via 172.16.1.1\n"
+                 "sa d-out out spi 0x1004 aead aes128gcm16 key-ref b-to-a mode tunnel local 172.16.1.5 remote 172.16.2.5\n")
+        rc, out, err = run("--json", "reload")
+        r = json.loads(out) if rc == 0 else {}
+        ok(r.get("sas_added") == 1 and r.get("sas_removed") == 0 and r.get("routes_rebuilt") is True,
+           "reload: %r %r" % (r, err))
+        rc, out, err = run("--json", "show", "sa")
+        by = {s["name"]: s for s in json.loads(out)["sas"]} if rc == 0 else {}
+        ok("d-out" in by and by.get("a-to-b", {}).get("seq") == 300 and by["a-to-b"]["packets"] == 300,
+           "state kept across reload: %r" % by)
+        gw.write("gw.conf", CONF + "route 10.8.0.0/16 port 9\n")
+        rc, out, err = run("reload")
+        ok(rc == 1 and "nothing changed" in err, "broken reload refused: %r" % err)
+        rc, out, err = run("--json", "show", "routes")
+        ok(rc == 0 and "10.8.0.0/16" in [x["prefix"] for x in json.loads(out)["routes"]], "state kept: %r" % out)
+        gw.write("gw.conf", CONF)
+        rc, out, err = run("--json", "reload")
+        r = json.loads(out) if rc == 0 else {}
+        ok(r.get("sas_removed") == 1, "reload back: %r %r" % (r, err))
+        rc, out, err = run("trace", "10", "--wait", "1")
+        ok(rc == 0 and "pending:" in out, "trace without traffic: %r %r" % (out, err))
+        rc, out, err = run("--json", "trace", "3", "--wait", "0")
+        ok(rc == 0 and json.loads(out)["pending"] == 3, "trace json: %r %r" % (out, err))
 
         # Hostile clients while the gateway runs: it keeps answering.
         junk = []
