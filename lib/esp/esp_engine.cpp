@@ -462,24 +462,17 @@ void EspEngine::decrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
         }
         // Direct calls: each packet is finished right after its decryption,
         // while its trailer is still in L1. Jobs: all complete, then finish.
-        if (path_ == CryptoPath::Direct) {
-            for (uint32_t i = 0; i < n; ++i) {
-                if (!work_[i].active)
-                    continue;
-                crypto_direct(work_[i], false);
-                st[i] = finish_decrypt(pk[i], *sa[i], work_[i], seq_of[i]);
-                if (seqs && st[i] == Status::Ok)
-                    seqs[base + i] = seq_of[i];
-            }
-        } else {
+        if (path_ != CryptoPath::Direct)
             run_jobs(work_, n, false);
-            for (uint32_t i = 0; i < n; ++i) {
-                if (!work_[i].active)
-                    continue;
-                st[i] = work_[i].crypto_ok ? finish_decrypt(pk[i], *sa[i], work_[i], seq_of[i]) : Status::CryptoError;
-                if (seqs && st[i] == Status::Ok)
-                    seqs[base + i] = seq_of[i];
-            }
+        for (uint32_t i = 0; i < n; ++i) {
+            Work& w = work_[i];
+            if (!w.active)
+                continue;
+            if (path_ == CryptoPath::Direct)
+                crypto_direct(w, false);
+            st[i] = w.crypto_ok ? finish_decrypt(pk[i], *sa[i], w, seq_of[i]) : Status::CryptoError;
+            if (seqs && st[i] == Status::Ok)
+                seqs[base + i] = seq_of[i];
         }
     }
 }

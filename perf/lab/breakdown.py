@@ -63,16 +63,7 @@ def stage_of(dso, sym):
 
 def gw_pid(p):
     """The gateway under `timeout`: the child of the Popen'd process."""
-    for _ in range(50):
-        try:
-            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
-                kids = f.read().split()
-            if kids:
-                return int(kids[0])
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return None
+    return L.child_pid(p, tries=50, wait=0.1)
 
 
 def on_cpu_ns(pid, tid):

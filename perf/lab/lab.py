@@ -39,9 +39,9 @@ def log(*a):
 
 
 # ------------------------------------------------------------------ helpers
-def child_pid(p):
-    """The DPDK process under `timeout`."""
-    for _ in range(20):
+def child_pid(p, tries=20, wait=0.05):
+    """The DPDK process under `timeout` (None once the parent is gone)."""
+    for _ in range(tries):
         try:
             with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
                 kids = f.read().split()
@@ -49,7 +49,7 @@ def child_pid(p):
                 return int(kids[0])
         except OSError:
             return None
-        time.sleep(0.05)
+        time.sleep(wait)
     return None
 
 
