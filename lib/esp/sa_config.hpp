@@ -42,6 +42,13 @@ struct SaConfig {
     uint8_t dscp = 0;
     DfPolicy df = DfPolicy::Copy;      // IPv6 inner → IPv4 outer: Copy means Set
 
+    // RFC 3948 UDP encapsulation (NAT traversal): ESP rides in UDP between
+    // these ports (outbound: source/destination of what we send; inbound: the
+    // SA only accepts UDP-encapsulated ESP, from any source port).
+    bool udp_encap = false;
+    uint16_t encap_src_port = 4500;
+    uint16_t encap_dst_port = 4500;
+
     // Outbound: the last sequence number already used (tests start near the end).
     uint64_t initial_seq = 0;
     // Outbound: raise a soft event once this many sequence numbers are left.
