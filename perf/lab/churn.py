@@ -84,11 +84,11 @@ def thread_cpu_ns(pid, tid):
 
 
 def worker_tid(pid, lcore):
-    """The thread of the worker lcore: DPDK names it lcore-worker-N; the main lcore is the process itself."""
+    """The thread of the worker lcore: DPDK 22.11 names it rte-worker-N; the main lcore is the process itself."""
     try:
         for tid in os.listdir("/proc/%d/task" % pid):
             with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                if f.read().strip() == "lcore-worker-%d" % lcore:
+                if f.read().strip() == "rte-worker-%d" % lcore:
                     return int(tid)
     except OSError:
         pass
@@ -118,6 +118,8 @@ def main():
     ap.add_argument("--lcore", type=int, default=1, help="worker lcore")
     ap.add_argument("--control-lcore", type=int, default=0,
                     help="control lcore (-1: none; control then runs as a thread beside the worker)")
+    ap.add_argument("--workers", type=int, default=1, choices=(1, 2),
+                    help="2: workers on lcores 0 and 1, control as a thread beside them")
     ap.add_argument("--no-huge", action="store_true")
     a = ap.parse_args()
     if a.control_lcore is not None and a.control_lcore < 0:
@@ -132,9 +134,10 @@ def main():
     plain, _ = lab.traffic(a.size, 128)
     prefix = lab.prefix("churn")
     sock = os.path.join(lab.work, "gw.sock")
-    ports = ["--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % plain, "--vdev", "net_null0,no-rx=1"]
-    cmd = lab.gw_cmd(binary, prefix, ports, 1, 128) + ["--socket", sock]
-    if a.control_lcore is not None and a.control_lcore != a.lcore:
+    rxq = ",".join(["rx_pcap=%s" % plain] * a.workers)
+    ports = ["--vdev", "net_pcap0,%s,infinite_rx=1" % rxq, "--vdev", "net_null0,no-rx=1"]
+    cmd = lab.gw_cmd(binary, prefix, ports, a.workers, 128) + ["--socket", sock]
+    if a.workers == 1 and a.control_lcore is not None and a.control_lcore != a.lcore:
         # The main lcore does the control work when it is not a worker: the
         # production layout, where churn does not take the worker's core.
         cmd[cmd.index("-l") + 1] = "%d,%d" % (a.control_lcore, a.lcore)
@@ -144,7 +147,7 @@ def main():
         if not lab.wait_telemetry(g, prefix):
             sys.exit("churn: gateway did not come up (%s/logs/%s.log)" % (a.out, prefix))
         pid = labmod.child_pid(g)
-        wtid = worker_tid(pid, a.lcore)
+        wtid = worker_tid(pid, a.lcore if a.workers == 1 else 1)
         t0 = time.time()
         while time.time() - t0 < 10 and (lab.port_stats(prefix, 1) or {}).get("opackets", 0) == 0:
             time.sleep(0.05)
@@ -230,9 +233,12 @@ def main():
     churn = mean(("sa_add", "sa_del", "policy"))
     res["baseline_mpps"], res["churn_mpps"] = base, churn
     res["loss"] = 1 - churn / base if base and churn else None
-    md = ["# Churn under load (%s B frames, AES-128-GCM outbound, 1 worker, control %s)" % (
-          a.size, "on lcore %d" % a.control_lcore if a.control_lcore is not None else "thread beside the worker"), "",
-          "`perf/lab/churn.py --sas %d --policy-rounds %d --size %s`" % (a.sas, a.policy_rounds, a.size), "",
+    where = ("on lcore %d" % a.control_lcore if a.workers == 1 and a.control_lcore is not None
+             else "a thread beside the worker(s)")
+    md = ["# Churn under load (%s B frames, AES-128-GCM outbound, %d worker(s), control %s)" % (
+          a.size, a.workers, where), "",
+          "`perf/lab/churn.py --sas %d --policy-rounds %d --size %s --workers %d`" % (
+              a.sas, a.policy_rounds, a.size, a.workers), "",
           "| phase | Mpps (mean) | Mpps (worst 0.25 s) | worker CPU share | throughput lost | changes | changes/s |",
           "|---|---|---|---|---|---|---|"] + rows + [
         "", "Over the whole churn: %s Mpps against %s Mpps without (%s lost). SAs before/after: %s/%s. "
