@@ -1,6 +1,7 @@
 #include "control/ike_service.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cinttypes>
 
 namespace ipsecgw::control {
@@ -180,6 +181,32 @@ gateway::SaEntry make_sa(const gateway::ConnectionConfig& cc, const ike::ChildSa
     return e;
 }
 
+// "... notify 24" -> "... notify 24 (AUTHENTICATION_FAILED)": operators
+// and scripts look for the RFC 7296 names.
+std::string with_notify_names(std::string text)
+{
+    static const std::map<int, const char*> names = {
+        {4, "INVALID_IKE_SPI"},      {5, "INVALID_MAJOR_VERSION"},   {7, "INVALID_SYNTAX"},
+        {9, "INVALID_MESSAGE_ID"},   {11, "INVALID_SPI"},            {14, "NO_PROPOSAL_CHOSEN"},
+        {17, "INVALID_KE_PAYLOAD"},  {24, "AUTHENTICATION_FAILED"},  {34, "SINGLE_PAIR_REQUIRED"},
+        {35, "NO_ADDITIONAL_SAS"},   {36, "INTERNAL_ADDRESS_FAILURE"}, {37, "FAILED_CP_REQUIRED"},
+        {38, "TS_UNACCEPTABLE"},     {39, "INVALID_SELECTORS"},      {43, "TEMPORARY_FAILURE"},
+        {44, "CHILD_SA_NOT_FOUND"},
+    };
+    const std::string key = "notify ";
+    for (size_t pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos + 1)) {
+        size_t b = pos + key.size(), e = b;
+        while (e < text.size() && std::isdigit(static_cast<unsigned char>(text[e])) && e - b < 5)
+            ++e;
+        if (e == b)
+            continue;
+        auto it = names.find(std::stoi(text.substr(b, e - b)));
+        if (it != names.end() && text.compare(e, 2, " (") != 0)
+            text.insert(e, std::string(" (") + it->second + ")");
+    }
+    return text;
+}
+
 }  // namespace
 
 IkeService::IkeService(const gateway::IkeConfig& config, SaInstaller& installer, IkeIo& io, FILE* log)
@@ -215,8 +242,14 @@ void IkeService::fail(const std::string& conn, const std::string& why)
 {
     if (log_)
         std::fprintf(log_, "ipsecgw: ike %s: %s\n", conn.c_str(), why.c_str());
-    if (auto it = conns_.find(conn); it != conns_.end())
+    if (auto it = conns_.find(conn); it != conns_.end()) {
+        // Keep the specific reason an exchange gave over the generic
+        // "exchange failed" that follows it in the same round.
+        if (why == "exchange failed" && it->second.last_error_at == now_ && !it->second.last_error.empty())
+            return;
         it->second.last_error = why;
+        it->second.last_error_at = now_;
+    }
 }
 
 void IkeService::start(TimePoint now)
@@ -299,7 +332,7 @@ void IkeService::handle(const ike::SaEvent& e, TimePoint now)
             remove_child(e.deleted_spi_in, now);
             break;
         case ike::EventType::Failed:
-            fail(e.peer, e.reason.empty() ? "exchange failed" : e.reason);
+            fail(e.peer, e.reason.empty() ? "exchange failed" : with_notify_names(e.reason));
             break;
     }
 }

@@ -88,6 +88,7 @@ private:
     struct Connection {
         gateway::ConnectionConfig config;
         std::string last_error;
+        ike::TimePoint last_error_at{0};
         ike::TimePoint last_keepalive{0};
     };
 
