@@ -299,9 +299,9 @@ std::string suite_text(const ike::Suite& s, bool esp)
     return t;
 }
 
-std::vector<std::pair<std::string, ike::SecretBytes>> parse_ike_secrets(const std::string& file_name, std::string text)
+std::vector<IkeSecret> parse_ike_secrets(const std::string& file_name, std::string text)
 {
-    std::vector<std::pair<std::string, ike::SecretBytes>> out;
+    std::vector<IkeSecret> out;
     struct Wipe {
         std::string& s;
         ~Wipe() { wipe_string(s); }
@@ -370,10 +370,10 @@ std::vector<std::pair<std::string, ike::SecretBytes>> parse_ike_secrets(const st
             throw ConfigError(where, "psk: unexpected text after the secret");
         if (secret.empty())
             throw ConfigError(where, "psk: empty secret");
-        for (const auto& [n, _] : out)
-            if (n == name)
+        for (const auto& o : out)
+            if (o.conn == name)
                 throw ConfigError(where, "psk for '" + str(name) + "' given twice");
-        out.emplace_back(str(name), std::move(secret));
+        out.push_back({str(name), std::move(secret), where});
     }
     return out;
 }
@@ -568,28 +568,24 @@ void ConnectionParser::conn(const ConfigLine& l)
 
 IkeConfig ConnectionParser::finish()
 {
-    std::vector<std::pair<std::string, ike::SecretBytes>> secrets;
+    std::vector<IkeSecret> secrets;
     if (!secrets_file_.empty()) {
         if (readable_by_others(secrets_file_))
             throw ConfigError(secrets_where_,
                               "secrets file " + secrets_file_ + " is readable by group or others (chmod 600)");
         secrets = parse_ike_secrets(secrets_file_, read_config_file(secrets_file_));
     }
-    for (auto& [name, secret] : secrets) {
+    for (auto& s : secrets) {
         auto it = std::find_if(out_.connections.begin(), out_.connections.end(),
-                               [&](const ConnectionConfig& c) { return c.name == name; });
+                               [&](const ConnectionConfig& c) { return c.name == s.conn; });
         if (it == out_.connections.end())
-            throw ConfigError({secrets_file_, 0}, "psk for unknown connection '" + name + "'");
+            throw ConfigError(s.where, "psk for unknown connection '" + s.conn + "'");
         if (it->auth != ConnAuth::Psk)
-            throw ConfigError({secrets_file_, 0}, "psk for connection '" + name + "', which uses auth pubkey");
-        it->psk = std::move(secret);
+            throw ConfigError(s.where, "psk for connection '" + s.conn + "', which uses auth pubkey");
+        it->psk = std::move(s.secret);
     }
     for (size_t i = 0; i < out_.connections.size(); ++i) {
         const auto& c = out_.connections[i];
-        if (c.auth == ConnAuth::Psk && c.psk.empty())
-            throw ConfigError(c.where, "conn " + c.name + ": auth psk but no psk for it" +
-                                           (secrets_file_.empty() ? " (no ike-secrets file configured)"
-                                                                  : " in " + secrets_file_));
         // The engine picks the first connection matching a new peer: two
         // that accept the same peer and identity would shadow each other.
         for (size_t j = 0; j < i; ++j) {
@@ -600,6 +596,11 @@ IkeConfig ConnectionParser::finish()
                                                "): same local, remote and remote-id");
         }
     }
+    for (const auto& c : out_.connections)
+        if (c.auth == ConnAuth::Psk && c.psk.empty())
+            throw ConfigError(c.where, "conn " + c.name + ": auth psk but no psk for it" +
+                                           (secrets_file_.empty() ? " (no ike-secrets file configured)"
+                                                                  : " in " + secrets_file_));
     return std::move(out_);
 }
 

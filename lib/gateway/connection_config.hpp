@@ -94,8 +94,12 @@ std::string suite_text(const ike::Suite& s, bool esp);
 
 // Secrets file: `psk CONN "string"` or `psk CONN 0xHEX`, '#' comments.
 // Errors are "FILE:LINE: reason"; the text is wiped.
-std::vector<std::pair<std::string, ike::SecretBytes>> parse_ike_secrets(const std::string& file_name,
-                                                                        std::string text);
+struct IkeSecret {
+    std::string conn;
+    ike::SecretBytes secret;
+    SourceLocation where;
+};
+std::vector<IkeSecret> parse_ike_secrets(const std::string& file_name, std::string text);
 
 // The engine's view of a connection (keys copied; the PeerConfig wipes them).
 ike::PeerConfig make_peer_config(const ConnectionConfig& c);
