@@ -153,4 +153,53 @@ std::string render_human(const Json& result)
     return out;
 }
 
+std::string render_ike(const Json& result)
+{
+    const Json* conns = result.find("connections");
+    if (!conns || !conns->is_array())
+        return render_human(result);
+    Json ike_rows = Json::array(), child_rows = Json::array();
+    auto copy = [](Json& row, const Json& from, const char* key, const char* as) {
+        const Json* v = from.find(key);
+        row.set(as, v ? *v : Json());
+    };
+    for (const auto& c : conns->as_array()) {
+        const Json* name = c.find("name");
+        const Json* sas = c.find("ike_sas");
+        const Json* error = c.find("last_error");
+        bool any = false;
+        for (const auto& sa : sas && sas->is_array() ? sas->as_array() : Json::Array{}) {
+            any = true;
+            Json r = Json::object();
+            r.set("connection", name ? *name : Json());
+            for (const char* k : {"handle", "state", "role", "peer", "spi_i", "spi_r", "algorithms", "nat",
+                                  "established_s_ago", "rekey_in_s", "expires_in_s"})
+                copy(r, sa, k, k);
+            r.set("last_error", error ? *error : Json());
+            ike_rows.push(std::move(r));
+            const Json* children = sa.find("children");
+            for (const auto& ch : children && children->is_array() ? children->as_array() : Json::Array{}) {
+                Json k = Json::object();
+                k.set("connection", name ? *name : Json());
+                copy(k, sa, "handle", "ike_sa");
+                for (const char* f : {"spi_in", "spi_out", "algorithms", "udp_encap", "local_ts", "remote_ts",
+                                      "in_packets", "in_bytes", "out_packets", "out_bytes"})
+                    copy(k, ch, f, f);
+                child_rows.push(std::move(k));
+            }
+        }
+        if (!any) {
+            Json r = Json::object();
+            r.set("connection", name ? *name : Json());
+            r.set("state", "down");
+            r.set("last_error", error ? *error : Json());
+            ike_rows.push(std::move(r));
+        }
+    }
+    std::string out = ike_rows.size() ? render_table(ike_rows) : "(no connections)\n";
+    if (child_rows.size())
+        out += "\nCHILD_SAs\n" + render_table(child_rows);
+    return out;
+}
+
 }  // namespace ipsecgw::control

@@ -14,5 +14,8 @@ namespace ipsecgw::control {
 std::string render_table(const Json& rows);
 std::string render_human(const Json& result);
 std::string scalar_text(const Json& v);
+// show.ike: one aligned table of IKE SAs (one row per connection without
+// one), then one of CHILD_SAs.
+std::string render_ike(const Json& result);
 
 }  // namespace ipsecgw::control

@@ -114,7 +114,21 @@ std::vector<Command> commands()
                      if (vm["prometheus"].as<bool>())
                          a.set("format", "prometheus");
                  }});
-    c.push_back({{"show", "ike"}, "show.ike", "", "IKE SAs", nullptr, {}, nullptr});
+    c.push_back({{"show", "ike"}, "show.ike", "",
+                 "IKE connections: IKE SAs (SPIs, state, peer, algorithms, NAT, times), CHILD_SAs, last error",
+                 nullptr, {}, nullptr});
+    c.push_back({{"ike", "initiate"}, "ike.initiate", "NAME", "bring a connection up (IKE_SA_INIT, or a CHILD_SA)",
+                 [](po::options_description& d) { d.add_options()("name", po::value<std::string>()->required(), "connection"); },
+                 {"name"}, nullptr});
+    c.push_back({{"ike", "terminate"}, "ike.terminate", "NAME", "delete a connection's IKE SAs and CHILD_SAs",
+                 [](po::options_description& d) { d.add_options()("name", po::value<std::string>()->required(), "connection"); },
+                 {"name"}, nullptr});
+    c.push_back({{"ike", "rekey"}, "ike.rekey", "NAME", "rekey a connection's CHILD_SAs (--ike: its IKE SA)",
+                 [](po::options_description& d) {
+                     d.add_options()("name", po::value<std::string>()->required(), "connection")(
+                         "ike", po::bool_switch(), "rekey the IKE SA instead of the CHILD_SAs");
+                 },
+                 {"name"}, nullptr});
     c.push_back({{"sa", "add"}, "sa.add", "",
                  "install an SA (manual keying); key material from --key-file PATH or '-' for stdin",
                  [](po::options_description& d) {
@@ -368,7 +382,7 @@ int run(int argc, char** argv)
     if (json) {
         std::cout << result.pretty() << "\n";
     } else {
-        std::cout << render_human(result);
+        std::cout << (cmd->cmd == "show.ike" ? render_ike(result) : render_human(result));
     }
     std::cout.flush();
     return std::cout.good() ? 0 : 3;

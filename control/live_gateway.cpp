@@ -20,6 +20,7 @@ GatewayConfig clone(const GatewayConfig& c)
     n.sas = c.sas;
     n.routes = c.routes;
     n.neighbours = c.neighbours;
+    n.ike = c.ike;
     return n;
 }
 
@@ -188,6 +189,72 @@ void LiveGateway::apply(GatewayConfig next, std::vector<uint32_t> slots, bool re
     model_ = std::move(next);
     slots_ = std::move(slots);
     rcu_.reclaim();
+}
+
+uint64_t LiveGateway::apply_change(SaChange change)
+{
+    struct Wipe {
+        SaChange& c;
+        ~Wipe()
+        {
+            for (auto& e : c.add_sas)
+                e.sa.wipe();
+        }
+    } wipe{change};
+    GatewayConfig next = clone(model_);
+    auto slots = slots_;
+    std::vector<uint32_t> released, taken;
+    bool rebuild_spd = !change.add_policies.empty() || !change.remove_policies.empty();
+    if (rebuild_spd) {
+        gateway::Spd spd;
+        spd.default_action = model_.spd.default_action;
+        for (const auto& p : model_.spd.policies())
+            if (std::find(change.remove_policies.begin(), change.remove_policies.end(), p.name) ==
+                change.remove_policies.end())
+                spd.add(p);
+        for (const auto& p : change.add_policies)
+            spd.add(p);
+        next.spd = spd;
+    }
+    for (const auto& name : change.remove_sas) {
+        auto it = std::find_if(next.sas.begin(), next.sas.end(), [&](const auto& e) { return e.name == name; });
+        if (it == next.sas.end())
+            throw CommandError(err::kNotFound, "no SA named '" + name + "'");
+        auto i = it - next.sas.begin();
+        released.push_back(slots[static_cast<size_t>(i)]);
+        next.sas.erase(it);
+        slots.erase(slots.begin() + i);
+    }
+    try {
+        for (const auto& e : change.add_sas) {
+            if (sa_by_name(next, e.name))
+                throw CommandError(err::kConflict, "an SA named '" + e.name + "' exists");
+            slots.push_back(take_slot());
+            taken.push_back(slots.back());
+            next.sas.push_back(e);
+        }
+        apply(std::move(next), std::move(slots), rebuild_spd, false, released);
+    } catch (...) {
+        for (uint32_t s : taken)
+            free_slots_.push_back(s);
+        throw;
+    }
+    return version_;
+}
+
+bool LiveGateway::sa_counters(const std::string& name, uint64_t& packets, uint64_t& bytes) const
+{
+    for (size_t i = 0; i < model_.sas.size(); ++i) {
+        if (model_.sas[i].name != name)
+            continue;
+        packets = bytes = 0;
+        for (auto* c : counters_) {
+            packets += c->sas[slots_[i]].packets.v.load(std::memory_order_relaxed);
+            bytes += c->sas[slots_[i]].bytes.v.load(std::memory_order_relaxed);
+        }
+        return true;
+    }
+    return false;
 }
 
 Json LiveGateway::sa_add(const Request& r)
@@ -412,6 +479,26 @@ Json LiveGateway::reload(const Request&)
     if (ports_text(next) != ports_text(model_)) {
         next.wipe_keys();
         throw CommandError(err::kNotSupported, "port changes need a restart; nothing changed");
+    }
+    if (!(next.ike == model_.ike)) {
+        next.wipe_keys();
+        throw CommandError(err::kNotSupported,
+                           "IKE connection changes (conn, ike-secrets, ike-cookie-threshold) need a restart; "
+                           "nothing changed");
+    }
+    // What IKE negotiated is not in the file: keep it (same SAs, same policies).
+    for (const auto& e : model_.sas)
+        if (e.where.file == kIkeSourceTag)
+            next.sas.push_back(e);
+    {
+        gateway::Spd spd;
+        spd.default_action = next.spd.default_action;
+        for (const auto& p : next.spd.policies())
+            spd.add(p);
+        for (const auto& p : model_.spd.policies())
+            if (p.where.file == kIkeSourceTag)
+                spd.add(p);
+        next.spd = spd;
     }
     // SAs present before (same direction and SPI) keep their state and slot;
     // to change an SA's key, give it a new SPI (as rekeying does).

@@ -20,6 +20,7 @@
 
 #include "control/protocol.hpp"
 #include "control/rcu.hpp"
+#include "control/sa_installer.hpp"
 #include "dataplane/gateway_tables.hpp"
 #include "dataplane/lcore_counters.hpp"
 #include "gateway/gateway_config.hpp"
@@ -28,14 +29,14 @@ namespace ipsecgw::control {
 
 constexpr uint32_t kSaSlots = 16384;  // per-lcore SA counter slots (LcoreCounters capacity)
 
-class LiveGateway {
+class LiveGateway : public SaInstaller {
 public:
     using Loader = std::function<gateway::GatewayConfig()>;  // reads the configuration file again
 
     // initial: the first tables (built from model, whose keys are wiped).
     LiveGateway(std::unique_ptr<dataplane::GatewayTables> initial, gateway::GatewayConfig model,
                 const std::vector<dataplane::LcoreCounters*>& counters, uint16_t workers, Loader reload);
-    ~LiveGateway();  // workers must have stopped
+    ~LiveGateway() override;  // workers must have stopped
     LiveGateway(const LiveGateway&) = delete;
     LiveGateway& operator=(const LiveGateway&) = delete;
 
@@ -47,6 +48,10 @@ public:
 
     // Control loop: frees what has passed its grace period.
     void poll() { rcu_.reclaim(); }
+
+    // Programmatic change (the IKE service): see SaInstaller.
+    uint64_t apply_change(SaChange change) override;
+    bool sa_counters(const std::string& name, uint64_t& packets, uint64_t& bytes) const override;
 
     // Registers sa.add/del, policy.add/del, route.add/del, neighbor.add/del, reload.
     void register_commands(Dispatcher& d);

@@ -10,6 +10,7 @@
 
 #include "esp/sa_config.hpp"
 #include "gateway/config_error.hpp"
+#include "gateway/connection_config.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/spd.hpp"
 #include "net/ip_address.hpp"
@@ -49,6 +50,8 @@ struct GatewayConfig {
     std::vector<SaEntry> sas;
     RouteTable routes;
     NeighbourTable neighbours;
+    // IKEv2 connections (their PSKs and private keys wipe themselves).
+    IkeConfig ike;
 
     GatewayConfig() = default;
     GatewayConfig(GatewayConfig&&) = default;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "gateway/config_lines.hpp"
+#include "gateway/connection_config.hpp"
 #include "gateway/sa_keying.hpp"
 #include "gateway/value_parsers.hpp"
 
@@ -94,7 +95,8 @@ struct PendingProtect {
 
 class NativeParser {
 public:
-    NativeParser(const std::string& dir, bool world_readable) : dir_(dir), world_readable_(world_readable) {}
+    NativeParser(const std::string& dir, bool world_readable)
+        : dir_(dir), world_readable_(world_readable), ike_(dir) {}
 
     GatewayConfig run(const ConfigLines& lines)
     {
@@ -115,11 +117,13 @@ public:
                 route(c);
             else if (kw == "neighbour" || kw == "neighbor")
                 neighbour(c);
-            else
+            else if (!ike_.statement(l))
                 c.fail("unknown statement '" + str(kw) +
-                       "' (expected port, default-policy, key-file, sa, policy, route or neighbour)");
+                       "' (expected port, default-policy, key-file, sa, policy, route, neighbour, "
+                       "conn, ike-secrets or ike-cookie-threshold)");
         }
         resolve_keys();
+        cfg_.ike = ike_.finish();
         for (auto& pp : protects_) {
             Policy& p = policies_[pp.policy_index];
             auto it = sa_by_name_.find(pp.sa_name);
@@ -456,6 +460,7 @@ private:
 
     std::string dir_;
     bool world_readable_;
+    ConnectionParser ike_;  // conn, ike-secrets, ike-cookie-threshold
     GatewayConfig cfg_;
     std::vector<Policy> policies_;
     std::vector<PendingProtect> protects_;

@@ -296,6 +296,13 @@ std::vector<Engine::IkeSaStatus> Engine::status() const {
         s.spi_r = sa->spi_r;
         s.initiator = sa->original_initiator;
         s.udp_encapsulation = sa->udp_encapsulation();
+        s.nat_here = sa->nat_here;
+        s.nat_there = sa->nat_there;
+        s.local = sa->local;
+        s.remote = sa->remote;
+        s.created_at = sa->created_at;
+        s.rekey_at = sa->rekey_at;
+        s.expire_at = sa->expire_at;
         s.suite = sa->suite;
         for (const auto& c : sa->children) s.children.push_back(sa->child_info(*c));
         out.push_back(std::move(s));

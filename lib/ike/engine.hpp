@@ -51,6 +51,9 @@ public:
         std::uint64_t spi_i = 0, spi_r = 0;
         bool initiator = false;
         bool udp_encapsulation = false;
+        bool nat_here = false, nat_there = false;  // which side a NAT was detected on
+        Endpoint local, remote;
+        TimePoint created_at{0}, rekey_at{0}, expire_at{0};
         Suite suite;
         std::vector<ChildSaInfo> children;
     };
