@@ -35,6 +35,12 @@ struct WorkerEvent {
     uint32_t spi;
 };
 
+static_assert(sizeof(WorkerEvent) % 4 == 0, "rte_ring_elem needs a multiple of 4 bytes");
+
+// UDP ports of IKE (RFC 7296 §2) and of IKE/ESP after NAT detection (RFC 3948).
+constexpr uint16_t kIkePort = 500;
+constexpr uint16_t kNatTPort = 4500;
+
 struct ControlChannel {
     rte_ring* punt = nullptr;
     rte_ring* tx = nullptr;

@@ -20,13 +20,17 @@ enum class Drop : uint16_t {
     InboundPolicyMismatch,      // decrypted packet outside its SA's selectors (RFC 4301 §5.2)
     CleartextNotAllowed,        // plaintext on an unprotected port without a BYPASS policy
     EspNotForUs,                // ESP to an address that is not the gateway's
-    NatTraversal,               // UDP-encapsulated ESP/IKE: control plane traffic, no punt path yet
+    NatTraversal,               // IKE (UDP 500/4500) for the gateway while no control channel takes it
     NoRoute,
     NoNeighbour,
     TtlExpired,
     NoHeadroom,                 // no room for the Ethernet header
     TxFull,                     // the TX queue did not take the packet
     HandoffFull,                // the owning worker's handoff ring was full
+    // Not errors, counted with the drops so every report and telemetry shows them:
+    Punted,                     // IKE handed to the control core (ControlChannel::punt)
+    PuntFull,                   // IKE dropped: the punt ring was full
+    NatKeepalive,               // RFC 3948 §2.3 NAT keepalive (one 0xFF byte to UDP 4500)
     Count
 };
 
@@ -55,6 +59,9 @@ constexpr std::string_view drop_name(Drop d)
     case Drop::NoHeadroom: return "no_l2_headroom";
     case Drop::TxFull: return "tx_full";
     case Drop::HandoffFull: return "handoff_full";
+    case Drop::Punted: return "punted";
+    case Drop::PuntFull: return "punt_full";
+    case Drop::NatKeepalive: return "nat_keepalive";
     default: return "unknown";
     }
 }

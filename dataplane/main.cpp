@@ -10,9 +10,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,6 +26,7 @@
 #include "control/live_gateway.hpp"
 #include "control/server.hpp"
 #include "dataplane/app_options.hpp"
+#include "dataplane/control_channel.hpp"
 #include "dataplane/counter_report.hpp"
 #include "dataplane/gateway_tables.hpp"
 #include "dataplane/lifetime_monitor.hpp"
@@ -52,6 +55,36 @@ std::string socket_path(const AppOptions& o)
     if (prefix.empty() || prefix == "rte")
         return control::kDefaultSocketPath;
     return "/run/ipsecgw/" + prefix + ".sock";
+}
+
+// The rings of the control channel (control_channel.hpp). Ring names are
+// per DPDK instance, which is one process here (own --file-prefix).
+ControlChannel create_control_channel(rte_mempool* pool)
+{
+    constexpr unsigned kRingSize = 1024;
+    ControlChannel ch;
+    int socket = static_cast<int>(rte_socket_id());
+    ch.pool = pool;
+    ch.punt = rte_ring_create("gw_punt", kRingSize, socket, RING_F_SC_DEQ);
+    ch.tx = rte_ring_create("gw_ctl_tx", kRingSize, socket, RING_F_SC_DEQ);
+    ch.events = rte_ring_create_elem("gw_events", sizeof(WorkerEvent), kRingSize, socket, RING_F_SC_DEQ);
+    if (!ch.punt || !ch.tx || !ch.events) {
+        rte_ring_free(ch.punt);
+        rte_ring_free(ch.tx);
+        rte_ring_free(ch.events);
+        throw std::runtime_error(std::string("cannot create the control channel rings: ") + rte_strerror(rte_errno));
+    }
+    return ch;
+}
+
+void free_ring_of_mbufs(rte_ring* r)
+{
+    if (!r)
+        return;
+    void* m = nullptr;
+    while (rte_ring_dequeue(r, &m) == 0)
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
 }
 
 int launch_worker(void* arg)
@@ -171,6 +204,8 @@ int run(int argc, char** argv)
     std::vector<rte_ring*> handoff;
     Plan plan;
     rte_mempool* pool = nullptr;
+    ControlChannel channel;  // IKE punt path, control tx, worker events
+    uint64_t punt_discarded = 0;
     int status = 0;
     try {
         auto opts = parse_app_options(argc, argv);
@@ -201,6 +236,7 @@ int run(int argc, char** argv)
             nb_mbufs = std::max<uint32_t>(8191, need + static_cast<uint32_t>(plan.workers.size()) * 512u);
         }
         pool = create_packet_pool(nb_mbufs, opts->frame_size);
+        channel = create_control_channel(pool);
         PortSettings ps{opts->frame_size, opts->mtu, opts->rx_offload, opts->tx_offload, opts->promiscuous};
         for (const auto& [id, pp] : plan.ports)
             start_port(pp, ps, pool, warnings, &tables->ports[id].mac);
@@ -248,7 +284,7 @@ int run(int argc, char** argv)
         tracer = std::make_unique<Tracer>();
         for (size_t i = 0; i < plan.workers.size(); ++i)
             workers.push_back(std::make_unique<Worker>(live->live(), plan.workers[i], *counters[i], g_stop, handoff,
-                                                       live->rcu().qsbr(), tracer.get()));
+                                                       live->rcu().qsbr(), tracer.get(), &channel));
 
         // The control socket, opened before any worker starts so that a
         // second gateway on the same path stops here with a clear error.
@@ -291,15 +327,46 @@ int run(int argc, char** argv)
         // Control work: lifetimes and periodic counters, on the main lcore or,
         // when that lcore is a worker, on an ordinary thread.
         LifetimeMonitor monitor(live->live(), raw, stdout);
+        monitor.set_event_ring(channel.events);
+
+        // ---- IKE service hook -------------------------------------------
+        // The lead wires control::IkeService in here. It gets:
+        //   channel            punt (IKE in: IP packets, m->port set; it frees
+        //                      them), tx (IKE out), pool (for tx mbufs)
+        //   monitor            set_listener(): soft/hard lifetime and
+        //                      sequence-number events, once per SA
+        //   live, dispatcher   SA install/removal and gwctl commands
+        // and installs control_tick, run on this thread every control round
+        // (the socket poll then waits only a few ms). Until then, punted IKE
+        // is freed by the drain below and counted.
+        std::function<void()> control_tick;
+        // ------------------------------------------------------------------
+
+        auto drain_punted = [&] {
+            void* m[32];
+            for (int round = 0; round < 32; ++round) {  // bounded: 1024 per call
+                unsigned n = rte_ring_sc_dequeue_burst(channel.punt, m, 32, nullptr);
+                for (unsigned i = 0; i < n; ++i)
+                    rte_pktmbuf_free(static_cast<rte_mbuf*>(m[i]));
+                punt_discarded += n;
+                if (n < 32)
+                    break;
+            }
+        };
         auto control = [&] {
             auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(opts->stats_interval);
+            const int wait_ms = control_tick ? 2 : 50;  // IKE latency
             while (!g_stop.load(std::memory_order_relaxed)) {
                 // The socket is served from here: requests are handled on this
                 // thread, between lifetime checks, never by a worker.
                 if (server)
-                    server->poll(50);
+                    server->poll(wait_ms);
                 else
-                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+                if (control_tick)
+                    control_tick();
+                else
+                    drain_punted();
                 monitor.poll();
                 live->poll();
                 if (opts->stats_interval && std::chrono::steady_clock::now() >= next_stats) {
@@ -317,18 +384,19 @@ int run(int argc, char** argv)
         }
         rte_eal_mp_wait_lcore();
         print_counters(stdout, live->tables(), raw, "final counters");
+        if (punt_discarded)
+            std::printf("ipsecgw: %" PRIu64 " punted IKE packet(s) discarded: no IKE service\n", punt_discarded);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "ipsecgw: %s\n", e.what());
         g_stop.store(true);
         rte_eal_mp_wait_lcore();
         status = 1;
     }
-    for (rte_ring* r : handoff) {
-        void* m = nullptr;
-        while (rte_ring_dequeue(r, &m) == 0)
-            rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-        rte_ring_free(r);
-    }
+    for (rte_ring* r : handoff)
+        free_ring_of_mbufs(r);
+    free_ring_of_mbufs(channel.punt);
+    free_ring_of_mbufs(channel.tx);
+    rte_ring_free(channel.events);
     for (const auto& [id, pp] : plan.ports)
         if (rte_eth_dev_is_valid_port(id))
             stop_port(id);

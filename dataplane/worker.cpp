@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "dataplane/ip_fields.hpp"
+#include "esp/ip_headers.hpp"
 
 namespace ipsecgw::dataplane {
 namespace {
@@ -35,8 +36,16 @@ void apply_view(rte_mbuf* m, const esp::Packet& p)
 
 Worker::Worker(const std::atomic<const GatewayTables*>& live, WorkerPlan plan, LcoreCounters& counters,
                const std::atomic<bool>& stop, const std::vector<rte_ring*>& handoff, rte_rcu_qsbr* rcu,
-               Tracer* tracer)
-    : live_(live), t_(live.load()), rcu_(rcu), tracer_(tracer), plan_(std::move(plan)), c_(counters), stop_(stop), handoff_(handoff)
+               Tracer* tracer, const ControlChannel* channel)
+    : live_(live),
+      t_(live.load()),
+      rcu_(rcu),
+      tracer_(tracer),
+      plan_(std::move(plan)),
+      c_(counters),
+      stop_(stop),
+      handoff_(handoff),
+      channel_(channel)
 {
 }
 
@@ -61,6 +70,8 @@ void Worker::run()
             if (n)
                 inbound_esp(pkts, n, true);
         }
+        if (plan_.index == 0 && channel_ && channel_->tx)
+            send_control_tx();
         if (tx_dirty_)
             flush_all(false);
         if (rcu_)
@@ -146,14 +157,28 @@ void Worker::handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n)
                     drop(m, Drop::EspNotForUs);
                 continue;
             }
-            if (proto == kProtoUdp && for_us) {
+            // IKE and NAT-T to the gateway. Fragments (IPv4 MF or offset)
+            // carry no usable UDP header here and take the normal path.
+            if (proto == kProtoUdp && for_us && (!v4 || (load16(ip + 6) & 0x3fff) == 0)) {
                 unsigned l4 = v4 ? (ip[0] & 15u) * 4 : 40;
-                if (len >= l4 + 4) {
-                    uint16_t dport = load16(ip + l4 + 2);
-                    if (dport == 500 || dport == 4500) {
-                        drop(m, Drop::NatTraversal);
+                uint16_t dport = len >= l4 + 4 ? load16(ip + l4 + 2) : 0;
+                if (dport == kIkePort) {
+                    punt(m);
+                    continue;
+                }
+                if (dport == kNatTPort) {
+                    // RFC 3948 §2.2: what follows the UDP header says ESP, IKE or keepalive.
+                    if (len < l4 + 8 || load16(ip + l4 + 4) != len - l4) {
+                        drop(m, drop_of(esp::Status::MalformedUdp));
                         continue;
                     }
+                    switch (esp::classify_nat_t(ip + l4 + 8, len - l4 - 8)) {
+                    case esp::NatTPayload::Esp: esp_pkts[nesp++] = m; break;
+                    case esp::NatTPayload::Ike: punt(m); break;  // the control core strips the marker
+                    case esp::NatTPayload::Keepalive: drop(m, Drop::NatKeepalive); break;
+                    case esp::NatTPayload::Malformed: drop(m, drop_of(esp::Status::MalformedUdp)); break;
+                    }
+                    continue;
                 }
             }
         }
@@ -231,6 +256,7 @@ void Worker::encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint
         plain_len[i] = pkts[i]->pkt_len;
     }
     engine_.encrypt_burst(views, sas, n, st);
+    report_seq_events(sas, slots, n);
     for (uint32_t i = 0; i < n; ++i) {
         if (st[i] != esp::Status::Ok) {
             drop(pkts[i], drop_of(st[i]));
@@ -388,6 +414,70 @@ void Worker::forward(rte_mbuf* m, bool decrement)
     eth->src_addr = t_->ports[port].mac;
     eth->ether_type = v4 ? RTE_BE16(RTE_ETHER_TYPE_IPV4) : RTE_BE16(RTE_ETHER_TYPE_IPV6);
     enqueue_tx(port, m);
+}
+
+// IKE for the control core: the mbuf goes as it is (IP header first, m->port
+// the arrival port); the control core frees it.
+void Worker::punt(rte_mbuf* m)
+{
+    if (!channel_ || !channel_->punt) {
+        drop(m, Drop::NatTraversal);
+        return;
+    }
+    if (tracing_) [[unlikely]]
+        tracer_->maybe_record(m, plan_.index, UINT16_MAX, static_cast<uint16_t>(Drop::Punted));
+    if (rte_ring_mp_enqueue(channel_->punt, m) != 0) {
+        drop(m, Drop::PuntFull);
+        return;
+    }
+    c_.drop(Drop::Punted);
+}
+
+// Worker 0 sends what the control core originates (IKE messages, NAT
+// keepalives): routed like forwarded traffic, but the TTL is left alone.
+void Worker::send_control_tx()
+{
+    rte_mbuf* pkts[kBurst];
+    unsigned n = rte_ring_sc_dequeue_burst(channel_->tx, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        if (m->nb_segs != 1 || ip_packet_length(rte_pktmbuf_mtod(m, uint8_t*), m->data_len) == 0) {
+            drop(m, Drop::MalformedIp);
+            continue;
+        }
+        forward(m, false);
+    }
+}
+
+// Sequence-number events, checked once per run of packets of one SA: the
+// engine flags the SA (seq_soft_reached, Exhausted state); the first worker
+// to see a flag posts it, once per SA.
+void Worker::report_seq_events(esp::Sa* const* sas, const uint32_t* slots, uint32_t n)
+{
+    const esp::Sa* last = nullptr;
+    for (uint32_t i = 0; i < n; ++i) {
+        esp::Sa* s = sas[i];
+        if (s == last || !s)
+            continue;
+        last = s;
+        if (s->state() == esp::SaState::Exhausted) [[unlikely]]
+            post_event(WorkerEventType::SeqExhausted, *s, slots[i]);
+        else if (s->seq_soft_reached()) [[unlikely]]
+            post_event(WorkerEventType::SeqSoft, *s, slots[i]);
+    }
+}
+
+void Worker::post_event(WorkerEventType type, esp::Sa& sa, uint32_t slot)
+{
+    if (!channel_ || !channel_->events)
+        return;
+    auto bit = type == WorkerEventType::SeqSoft ? esp::Sa::kSeqSoftEvent : esp::Sa::kSeqExhaustedEvent;
+    if (!sa.claim_seq_event(bit))
+        return;
+    WorkerEvent ev{type, plan_.index, slot, sa.spi()};
+    // A full ring loses the event; the lifetime monitor's polling of the same
+    // flags still reports it, only later.
+    rte_ring_mp_enqueue_elem(channel_->events, &ev, sizeof ev);
 }
 
 // Answers ARP requests for the port's own IPv4 addresses in place (the reply

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/control_channel.hpp"
 #include "dataplane/gateway_tables.hpp"
 #include "dataplane/lcore_counters.hpp"
 #include "dataplane/trace.hpp"
@@ -38,10 +39,12 @@ public:
     // worker i owns (empty with a single worker). live: the current tables,
     // re-read once per polling round; rcu: this worker reports a quiescent
     // state (as reader plan.index) after every round, when it holds nothing
-    // from the tables (null: tables never change).
+    // from the tables (null: tables never change). channel: where IKE is
+    // punted and sequence-number events posted; worker 0 also sends its tx
+    // packets (null: IKE is dropped as nat_traversal, no events).
     Worker(const std::atomic<const GatewayTables*>& live, WorkerPlan plan, LcoreCounters& counters,
            const std::atomic<bool>& stop, const std::vector<rte_ring*>& handoff, rte_rcu_qsbr* rcu = nullptr,
-           Tracer* tracer = nullptr);
+           Tracer* tracer = nullptr, const ControlChannel* channel = nullptr);
     // Polls until stop is set, then flushes what it holds.
     void run();
 
@@ -53,6 +56,10 @@ private:
     void check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n);
     void encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint32_t n);
     void forward(rte_mbuf* m, bool decrement_ttl);
+    void punt(rte_mbuf* m);
+    void send_control_tx();
+    void report_seq_events(esp::Sa* const* sas, const uint32_t* slots, uint32_t n);
+    void post_event(WorkerEventType type, esp::Sa& sa, uint32_t slot);
     bool answer_arp(uint16_t port, rte_mbuf* m);
     bool answer_neighbour_solicitation(uint16_t port, rte_mbuf* m, uint8_t* ip, uint32_t len);
     void enqueue_tx(uint16_t port, rte_mbuf* m);
@@ -69,6 +76,7 @@ private:
     LcoreCounters& c_;
     const std::atomic<bool>& stop_;
     const std::vector<rte_ring*>& handoff_;
+    const ControlChannel* channel_;
     esp::EspEngine engine_;
 
     struct TxBuffer {

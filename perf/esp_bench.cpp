@@ -4,9 +4,11 @@
 //
 // usage: esp_bench [--sizes 64,256,512,1420] [--seconds S] [--burst N]
 //                  [--key-bits 128|256] [--path direct|job|both] [--esn]
+//                  [--encap] [--outer6]
 // Sizes are Ethernet frame sizes (as in the gateway benchmarks): the engine
 // sees the IP packet, frame - 14 bytes. AES-GCM tunnel mode, IPv4 in IPv4,
-// replay window 1024 on the inbound side.
+// replay window 1024 on the inbound side. --encap: RFC 3948 ESP-in-UDP;
+// --outer6: IPv6 outer header (with --encap the UDP checksum is computed).
 #include <intel-ipsec-mb.h>
 
 #include <time.h>
@@ -44,6 +46,8 @@ struct Options {
     unsigned key_bits = 128;
     std::string path = "both";
     bool esn = false;
+    bool encap = false;
+    bool outer6 = false;
 };
 
 Options parse(int argc, char** argv)
@@ -71,12 +75,16 @@ Options parse(int argc, char** argv)
             o.key_bits = unsigned(std::stoul(next()));
         } else if (a == "--esn") {
             o.esn = true;
+        } else if (a == "--encap") {
+            o.encap = true;
+        } else if (a == "--outer6") {
+            o.outer6 = true;
         } else if (a == "--path") {
             o.path = next();
         } else {
             std::fprintf(stderr,
                          "usage: esp_bench [--sizes 64,256,512,1420] [--seconds S] [--burst N] "
-                         "[--key-bits 128|256] [--path direct|job|both] [--esn]\n");
+                         "[--key-bits 128|256] [--path direct|job|both] [--esn] [--encap] [--outer6]\n");
             std::exit(a == "--help" ? 0 : 2);
         }
     }
@@ -94,8 +102,10 @@ void write_ipv4_udp(uint8_t* p, unsigned ip_len)
     p[6] = 0x40, p[8] = 64, p[9] = 17;
 }
 
-SaConfig config(Direction d, unsigned key_bits, bool esn)
+SaConfig config(Direction d, const Options& o)
 {
+    unsigned key_bits = o.key_bits;
+    bool esn = o.esn;
     SaConfig c;
     c.spi = 0x1234;
     c.direction = d;
@@ -105,6 +115,11 @@ SaConfig config(Direction d, unsigned key_bits, bool esn)
     c.salt = {1, 2, 3, 4};
     c.tunnel_src = ipsecgw::net::IpAddress::v4(192, 0, 2, 1);
     c.tunnel_dst = ipsecgw::net::IpAddress::v4(198, 51, 100, 2);
+    if (o.outer6) {
+        c.tunnel_src = *ipsecgw::net::IpAddress::parse("2001:db8::1");
+        c.tunnel_dst = *ipsecgw::net::IpAddress::parse("2001:db8:1::2");
+    }
+    c.udp_encap = o.encap;
     c.esn = esn;  // 32-bit counter: 4 billion packets, more than a run sends
     return c;
 }
@@ -117,8 +132,8 @@ struct Rates {
 Rates engine_rate(CryptoPath path, unsigned ip_len, const Options& o)
 {
     EspEngine engine(path);
-    auto out = Sa::create(config(Direction::Outbound, o.key_bits, o.esn));
-    auto in = Sa::create(config(Direction::Inbound, o.key_bits, o.esn));
+    auto out = Sa::create(config(Direction::Outbound, o));
+    auto in = Sa::create(config(Direction::Inbound, o));
     const unsigned head = 128, room = 2048 + 256;
     std::vector<uint8_t> store(size_t(o.burst) * room);
     std::vector<Packet> pk(o.burst);
@@ -203,8 +218,8 @@ int main(int argc, char** argv)
 {
     Options o = parse(argc, argv);
     EspEngine probe;
-    std::printf("# ESP engine vs raw IPsec-MB, one core, AES-%u-GCM tunnel 4in4, burst %u, %.1f s per cell (rates per second of thread CPU time), IPsec-MB %s (%s)\n",
-                o.key_bits, o.burst, o.seconds, imb_get_version_str(), probe.arch_name());
+    std::printf("# ESP engine vs raw IPsec-MB, one core, AES-%u-GCM tunnel 4in%s%s, burst %u, %.1f s per cell (rates per second of thread CPU time), IPsec-MB %s (%s)\n",
+                o.key_bits, o.outer6 ? "6" : "4", o.encap ? " in UDP" : "", o.burst, o.seconds, imb_get_version_str(), probe.arch_name());
     std::printf("| frame B | path | enc Mpps | raw enc Mpps | enc overhead | dec Mpps | raw dec Mpps | dec overhead |\n");
     std::printf("|---|---|---|---|---|---|---|---|\n");
     for (unsigned frame : o.sizes) {

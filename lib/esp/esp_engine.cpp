@@ -18,7 +18,10 @@ struct EspEngine::Work {
     uint32_t text_len;
     uint32_t aad_len;
     uint32_t esp_off;           // offset of the ESP header from pkt.data
-    uint32_t nh_field;          // offset of the byte that names ESP (transport mode)
+    uint32_t nh_field;          // offset of the byte that names ESP or UDP (transport mode)
+    uint32_t encap_len;         // inbound: UDP header bytes in front of ESP (0 or 8)
+    uint8_t* udp6;              // outbound ESP-in-UDP over IPv6: UDP header whose checksum is due
+    uint64_t udp6_sum;          // its checksum sum so far (pseudo-header addresses, ports)
     bool aes256;
     bool active;                // has a crypto job in this burst
     bool crypto_ok;
@@ -31,9 +34,26 @@ namespace {
 struct OuterInfo {
     uint32_t ip_len;   // IP packet length from its header (L2 padding excluded)
     uint32_t esp_off;  // offset of the ESP header
-    uint32_t nh_field; // offset of the byte naming ESP as next protocol
+    uint32_t nh_field; // offset of the byte naming ESP (or UDP) as next protocol
     uint8_t ecn;
+    bool encap;        // ESP in UDP (RFC 3948)
+    uint16_t udp_dport;
 };
+
+// ESP-in-UDP: the UDP header at udp_off must fill the rest of the IP packet,
+// and what it carries must be ESP (not IKE's non-ESP marker, not a keepalive).
+Status parse_udp(const uint8_t* p, uint32_t ip_len, uint32_t udp_off, uint32_t nh_field, uint8_t ecn,
+                 OuterInfo* o)
+{
+    if (ip_len < udp_off + kUdpHeader || load16(p + udp_off + 4) != ip_len - udp_off)
+        return Status::MalformedUdp;
+    NatTPayload k = classify_nat_t(p + udp_off + kUdpHeader, ip_len - udp_off - kUdpHeader);
+    if (k == NatTPayload::Ike || k == NatTPayload::Keepalive)
+        return Status::NotEsp;
+    // Too short for ESP: the callers' length checks say Truncated.
+    *o = {ip_len, udp_off + kUdpHeader, nh_field, ecn, true, load16(p + udp_off + 2)};
+    return Status::Ok;
+}
 
 Status parse_outer(const Packet& pkt, OuterInfo* o)
 {
@@ -53,9 +73,11 @@ Status parse_outer(const Packet& pkt, OuterInfo* o)
             return Status::MalformedOuter;
         if (load16(p + 6) & 0x3fff)  // MF set or non-zero offset
             return Status::Fragmented;
+        if (p[9] == kProtoUdp)
+            return parse_udp(p, tot, ihl, 9, uint8_t(p[1] & 3), o);
         if (p[9] != kProtoEsp)
             return Status::MalformedOuter;
-        *o = {tot, ihl, 9, uint8_t(p[1] & 3)};
+        *o = {tot, ihl, 9, uint8_t(p[1] & 3), false, 0};
         return Status::Ok;
     }
     if (version == 6) {
@@ -65,11 +87,13 @@ Status parse_outer(const Packet& pkt, OuterInfo* o)
         if (tot > pkt.len)
             return Status::Truncated;
         uint32_t nh_field = 6, esp_at;
-        if (!ipv6_find_esp(p, tot, &nh_field, &esp_at)) {
+        if (!ipv6_find_esp_or_udp(p, tot, &nh_field, &esp_at)) {
             // Tell a fragment from a packet that simply is not ESP.
             return p[nh_field] == 44 ? Status::Fragmented : Status::MalformedOuter;
         }
-        *o = {tot, esp_at, nh_field, uint8_t(ip_tos(p) & 3)};
+        if (p[nh_field] == kProtoUdp)
+            return parse_udp(p, tot, esp_at, nh_field, uint8_t(ip_tos(p) & 3), o);
+        *o = {tot, esp_at, nh_field, uint8_t(ip_tos(p) & 3), false, 0};
         return Status::Ok;
     }
     return Status::MalformedOuter;
@@ -153,6 +177,42 @@ void write_outer_v6(uint8_t* h, const Sa& sa, const uint8_t* inner, uint32_t tot
     std::memcpy(h, sa.outer_template(), kIpv6Header);
     ipv6_set_tclass(h, uint8_t(dscp << 2 | (tos & 3)));
     store16(h + 4, uint16_t(total - kIpv6Header));
+}
+
+// RFC 3948 §2.1: the UDP header in front of ESP, from the SA's template.
+// IPv4: checksum zero (allowed there). IPv6 forbids a zero checksum: it is
+// summed after encryption (finish_udp6_checksum), starting from what is
+// known now.
+template <class Work>
+void write_udp_header(Packet& p, const Sa& sa, uint32_t udp_off, bool v4, Work* w)
+{
+    uint8_t* udp = p.data + udp_off;
+    std::memcpy(udp, sa.udp_template(), kUdpHeader);
+    store16(udp + 4, uint16_t(p.len - udp_off));
+    if (v4)
+        return;
+    w->udp6 = udp;
+    if (sa.mode() == Mode::Tunnel) {
+        w->udp6_sum = sa.udp6_template_sum();
+    } else {
+        static const uint8_t next_header[4] = {0, 0, 0, kProtoUdp};
+        uint64_t sum = checksum_add_words(0, p.data + 8, 8);  // source and destination address
+        sum = checksum_add_words(sum, next_header, 1);
+        w->udp6_sum = checksum_add_words(sum, udp, 1);  // ports
+    }
+}
+
+template <class Work>
+void finish_udp6_checksum(Work& w)
+{
+    uint8_t* udp = w.udp6;
+    uint32_t len = load16(udp + 4);
+    uint8_t pseudo_len[4];
+    store32(pseudo_len, len);
+    uint64_t sum = checksum_add_words(w.udp6_sum, pseudo_len, 1);
+    sum = checksum_add_bytes(sum, udp + 4, len - 4);  // length, zero checksum, ESP
+    uint16_t c = checksum_finish(sum);
+    store16(udp + 6, c == 0 ? 0xffff : c);  // RFC 768: a computed zero is sent as all ones
 }
 
 Status state_status(const Sa& sa)
@@ -319,7 +379,8 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             }
             uint32_t payload = p.len - keep;
             uint32_t pad = (4 - (payload + kTrailerLen) % 4) % 4;
-            uint32_t grow_front = outer + kEspHeaderLen + kIvLen;
+            uint32_t encap = s->udp_encap() ? kUdpHeader : 0;
+            uint32_t grow_front = outer + encap + kEspHeaderLen + kIvLen;
             uint32_t grow_back = pad + kTrailerLen + kIcvLen;
             uint32_t new_len = p.len + grow_front + grow_back;
             bool out_v4 = s->mode() == Mode::Tunnel ? c.tunnel_src.is_v4() : v4;
@@ -363,20 +424,24 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             p.append(grow_back);
             if (keep)
                 std::memmove(p.data, p.data + grow_front, keep);
-            uint8_t* esp = p.data + outer + keep;
+            uint8_t* esp = p.data + outer + keep + encap;
+            const uint8_t outer_proto = encap ? kProtoUdp : kProtoEsp;
             if (s->mode() == Mode::Tunnel) {
                 if (out_v4)
                     write_outer_v4(p.data, *s, inner, p.len, seq);
                 else
                     write_outer_v6(p.data, *s, inner, p.len);
             } else if (v4) {
-                p.data[9] = kProtoEsp;
+                p.data[9] = outer_proto;
                 store16(p.data + 2, uint16_t(p.len));
                 ipv4_set_checksum(p.data);
             } else {
-                p.data[nh_field] = kProtoEsp;
+                p.data[nh_field] = outer_proto;
                 store16(p.data + 4, uint16_t(p.len - kIpv6Header));
             }
+            w.udp6 = nullptr;
+            if (encap) [[unlikely]]
+                write_udp_header(p, *s, outer + keep, out_v4, &w);
             store32(esp, s->spi());
             store32(esp + 4, uint32_t(seq));
             store64(esp + 8, seq);
@@ -400,9 +465,14 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
         } else {
             run_jobs(work_, n, true);
         }
-        for (uint32_t i = 0; i < n; ++i)
-            if (work_[i].active && !work_[i].crypto_ok)
+        for (uint32_t i = 0; i < n; ++i) {
+            if (!work_[i].active)
+                continue;
+            if (!work_[i].crypto_ok)
                 st[i] = Status::CryptoError;
+            else if (work_[i].udp6) [[unlikely]]
+                finish_udp6_checksum(work_[i]);
+        }
     }
 }
 
@@ -437,6 +507,11 @@ void EspEngine::decrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
                 st[i] = Status::BadSpi;
                 continue;
             }
+            // An SA takes ESP only in the encapsulation it was negotiated with.
+            if (s->udp_encap() != o.encap || (o.encap && o.udp_dport != s->encap_local_port())) {
+                st[i] = Status::EncapMismatch;
+                continue;
+            }
             if (s->state() != SaState::Active) {
                 st[i] = Status::SaNotActive;
                 continue;
@@ -456,6 +531,7 @@ void EspEngine::decrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             w.text_len = esp_len - kEspHeaderLen - kIvLen - kIcvLen;
             w.icv = w.text + w.text_len;
             w.esp_off = o.esp_off;
+            w.encap_len = o.encap ? kUdpHeader : 0;
             w.nh_field = o.nh_field;
             w.outer_ecn = o.ecn;
             w.active = true;
@@ -520,8 +596,13 @@ Status EspEngine::finish_decrypt(Packet& p, Sa& s, Work& w, uint64_t seq)
     }
     if (nh == kProtoEsp)
         return Status::BadNextHeader;
-    std::memmove(p.data + kEspHeaderLen + kIvLen, p.data, w.esp_off);
-    p.strip_front(kEspHeaderLen + kIvLen);
+    // Transport mode: the IP header (and extension headers) move up over
+    // [UDP] ESP header and IV. With UDP encapsulation, RFC 3948 §3.1.2's
+    // inner TCP/UDP checksum fixup for NAT'd addresses is not done: the
+    // payload is passed on as the peer sent it.
+    uint32_t strip = w.encap_len + kEspHeaderLen + kIvLen;
+    std::memmove(p.data + strip, p.data, w.esp_off - w.encap_len);
+    p.strip_front(strip);
     p.trim(cut_back);
     p.data[w.nh_field] = nh;  // the byte that named ESP now names the payload
     if ((p.data[0] >> 4) == 4) {

@@ -2,9 +2,11 @@
 // own SA, in place. Every packet gets a Status; rejected packets are left for
 // the caller to drop and count.
 //
-//   outbound: IP packet (inner) -> [outer IP] ESP hdr | IV | enc(payload | pad | pl | nh) | ICV
+//   outbound: IP packet (inner) -> [outer IP] [UDP] ESP hdr | IV | enc(payload | pad | pl | nh) | ICV
 //   inbound:  the reverse; tunnel mode leaves the inner packet, transport mode
 //             the original IP packet with ESP removed.
+// [UDP]: RFC 3948 encapsulation when the SA has udp_encap; such an SA accepts
+// only ESP-in-UDP to its port, and a plain SA only IP protocol 50.
 #pragma once
 
 #include <intel-ipsec-mb.h>
@@ -26,8 +28,9 @@ constexpr uint32_t kEspHeaderLen = 8;   // SPI + sequence number
 constexpr uint32_t kIvLen = 8;          // RFC 4106 explicit IV
 constexpr uint32_t kIcvLen = 16;
 constexpr uint32_t kTrailerLen = 2;     // pad length + next header
-// Largest growth of a packet on encryption (IPv6 outer, 3 pad bytes).
-constexpr uint32_t kMaxOverhead = 40 + kEspHeaderLen + kIvLen + 3 + kTrailerLen + kIcvLen;
+constexpr uint32_t kUdpEncapLen = 8;    // RFC 3948 UDP header in front of ESP
+// Largest growth of a packet on encryption (IPv6 outer, UDP, 3 pad bytes).
+constexpr uint32_t kMaxOverhead = 40 + kUdpEncapLen + kEspHeaderLen + kIvLen + 3 + kTrailerLen + kIcvLen;
 
 class EspEngine {
 public:
@@ -58,8 +61,10 @@ private:
     Work* work_;
 };
 
-// Reads the SPI of an ESP packet (outer IP header first) for SA lookup.
-// Returns false with *why set when the packet is not a well-formed ESP packet.
+// Reads the SPI of an ESP packet (outer IP header first) for SA lookup; for
+// ESP-in-UDP the SPI follows the UDP header. Returns false with *why set when
+// the packet is not a well-formed ESP packet (NotEsp: UDP carrying IKE's
+// non-ESP marker or a NAT keepalive).
 bool peek_spi(const Packet& pkt, uint32_t* spi, Status* why);
 
 }  // namespace ipsecgw::esp

@@ -89,4 +89,12 @@ bool ipv6_find_esp(const uint8_t* pkt, uint32_t len, uint32_t* nh_field, uint32_
     return pkt[*nh_field] == kProtoEsp;
 }
 
+bool ipv6_find_esp_or_udp(const uint8_t* pkt, uint32_t len, uint32_t* nh_field, uint32_t* at)
+{
+    if (!walk_v6(pkt, len, nh_field, at,
+                 [](uint8_t type, bool, const uint8_t*, uint32_t, uint32_t) { return type != 44; }))
+        return false;
+    return pkt[*nh_field] == kProtoEsp || pkt[*nh_field] == kProtoUdp;
+}
+
 }  // namespace ipsecgw::esp

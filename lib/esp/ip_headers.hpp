@@ -9,10 +9,12 @@ namespace ipsecgw::esp {
 
 constexpr uint8_t kProtoIpv4 = 4;     // IP-in-IP (next header for tunnelled IPv4)
 constexpr uint8_t kProtoIpv6 = 41;
+constexpr uint8_t kProtoUdp = 17;
 constexpr uint8_t kProtoEsp = 50;
 constexpr uint8_t kProtoNone = 59;    // IPv6 no next header: ESP dummy packet
 constexpr uint32_t kIpv4MinHeader = 20;
 constexpr uint32_t kIpv6Header = 40;
+constexpr uint32_t kUdpHeader = 8;
 
 inline uint16_t load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 inline uint32_t load32(const uint8_t* p)
@@ -38,6 +40,18 @@ inline uint64_t checksum_add_words(uint64_t sum, const uint8_t* p, uint32_t word
         uint32_t w;
         std::memcpy(&w, p + 4 * i, 4);
         sum += w;
+    }
+    return sum;
+}
+// Sum of any number of bytes: a partial last word is padded with zeros, as
+// the UDP checksum requires (RFC 768).
+inline uint64_t checksum_add_bytes(uint64_t sum, const uint8_t* p, uint32_t len)
+{
+    sum = checksum_add_words(sum, p, len / 4);
+    if (uint32_t rest = len % 4) {
+        uint8_t last[4] = {};
+        std::memcpy(last, p + len - rest, rest);
+        sum = checksum_add_words(sum, last, 1);
     }
     return sum;
 }
@@ -87,5 +101,20 @@ int ecn_decapsulate(uint8_t inner_ecn, uint8_t outer_ecn);
 bool ipv6_find_esp_insert(const uint8_t* pkt, uint32_t len, uint32_t* nh_field, uint32_t* insert_at);
 // Finds an ESP header in an IPv6 packet's extension chain; same outputs.
 bool ipv6_find_esp(const uint8_t* pkt, uint32_t len, uint32_t* nh_field, uint32_t* esp_at);
+// Same walk, for ESP or UDP (ESP-in-UDP): true when the upper-layer header
+// found is either; pkt[*nh_field] says which.
+bool ipv6_find_esp_or_udp(const uint8_t* pkt, uint32_t len, uint32_t* nh_field, uint32_t* at);
+
+// RFC 3948 §2.2/§2.3: what a UDP datagram to the NAT-T port carries.
+enum class NatTPayload : uint8_t { Esp, Ike, Keepalive, Malformed };
+// `payload` is the UDP payload, `len` its length.
+inline NatTPayload classify_nat_t(const uint8_t* payload, uint32_t len)
+{
+    if (len == 1 && payload[0] == 0xff)
+        return NatTPayload::Keepalive;
+    if (len >= 4 && load32(payload) == 0)
+        return NatTPayload::Ike;  // non-ESP marker: a zero SPI
+    return len >= 8 ? NatTPayload::Esp : NatTPayload::Malformed;  // ESP needs at least SPI + sequence
+}
 
 }  // namespace ipsecgw::esp

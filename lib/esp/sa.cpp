@@ -33,6 +33,8 @@ Sa::Sa(const SaConfig& cfg)
       mode_(cfg.mode),
       aead_(cfg.aead),
       esn_(cfg.esn),
+      udp_encap_(cfg.udp_encap),
+      encap_local_port_(cfg.encap_src_port),
       seq_(cfg.initial_seq),
       replay_(cfg.replay_window, cfg.esn),
       cfg_(cfg)
@@ -48,19 +50,28 @@ Sa::Sa(const SaConfig& cfg)
 
 void Sa::build_outer_template()
 {
+    const uint8_t proto = udp_encap_ ? kProtoUdp : kProtoEsp;
+    store16(udp_, cfg_.encap_src_port);
+    store16(udp_ + 2, cfg_.encap_dst_port);
     if (cfg_.tunnel_src.is_v4()) {
         outer_[0] = 0x45;
         outer_[8] = cfg_.outer_ttl;
-        outer_[9] = kProtoEsp;
+        outer_[9] = proto;
         std::memcpy(outer_ + 12, cfg_.tunnel_src.bytes.data(), 4);
         std::memcpy(outer_ + 16, cfg_.tunnel_dst.bytes.data(), 4);
         outer_sum_ = checksum_add_words(0, outer_ + 8, 3);  // TTL/proto, src, dst
     } else if (cfg_.tunnel_src.is_v6()) {
         outer_[0] = 0x60;
-        outer_[6] = kProtoEsp;
+        outer_[6] = proto;
         outer_[7] = cfg_.outer_ttl;
         std::memcpy(outer_ + 8, cfg_.tunnel_src.bytes.data(), 16);
         std::memcpy(outer_ + 24, cfg_.tunnel_dst.bytes.data(), 16);
+        // Pseudo-header addresses and next header, and the UDP ports: the
+        // per-packet lengths and the payload are added after encryption.
+        static const uint8_t next_header[4] = {0, 0, 0, kProtoUdp};
+        udp6_sum_ = checksum_add_words(0, outer_ + 8, 8);
+        udp6_sum_ = checksum_add_words(udp6_sum_, next_header, 1);
+        udp6_sum_ = checksum_add_words(udp6_sum_, udp_, 1);
     }
 }
 

@@ -49,8 +49,29 @@ public:
     const uint8_t* salt() const { return salt_; }
     // Tunnel mode: the outer header with its per-packet fields (TOS, length,
     // ID, flags, checksum) zero, and the checksum sum of its constant words.
+    // With UDP encapsulation the template's protocol is UDP (17).
     const uint8_t* outer_template() const { return outer_; }
     uint64_t outer_template_sum() const { return outer_sum_; }
+
+    // RFC 3948 UDP encapsulation. The UDP header template holds the ports
+    // (length and checksum zero); encap_local_port() is the port inbound
+    // ESP-in-UDP must arrive on (SaConfig::encap_src_port).
+    bool udp_encap() const { return udp_encap_; }
+    uint16_t encap_local_port() const { return encap_local_port_; }
+    const uint8_t* udp_template() const { return udp_; }
+    // Tunnel mode over IPv6: checksum sum of the constant pseudo-header and
+    // UDP words (addresses, next header 17, ports).
+    uint64_t udp6_template_sum() const { return udp6_sum_; }
+
+    // Claims the right to report a sequence-number event (soft margin or
+    // exhaustion) for this SA: true exactly once per event, across all workers.
+    enum SeqEvent : uint8_t { kSeqSoftEvent = 1, kSeqExhaustedEvent = 2 };
+    bool claim_seq_event(SeqEvent e)
+    {
+        if (seq_events_.load(std::memory_order_relaxed) & e)
+            return false;
+        return !(seq_events_.fetch_or(e, std::memory_order_relaxed) & e);
+    }
 
 private:
     explicit Sa(const SaConfig& cfg);
@@ -65,11 +86,16 @@ private:
     Aead aead_;
     bool esn_;
     std::atomic<SaState> state_{SaState::Active};
+    bool udp_encap_;
+    uint16_t encap_local_port_;
     alignas(16) uint8_t outer_[40] = {};
     uint64_t outer_sum_ = 0;
+    uint8_t udp_[8] = {};
+    uint64_t udp6_sum_ = 0;
     // Outbound sequence counter on its own line: workers on several lcores bump it.
     alignas(64) std::atomic<uint64_t> seq_;
     std::atomic<bool> seq_soft_{false};
+    std::atomic<uint8_t> seq_events_{0};  // SeqEvent bits already claimed
     uint64_t seq_soft_at_;
     alignas(64) ReplayWindow replay_;
     SaConfig cfg_;  // copy without key material, for display and tunnel headers

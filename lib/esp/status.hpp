@@ -11,7 +11,7 @@ enum class Status : uint8_t {
     Ok = 0,
     // inbound
     Truncated,           // shorter than its headers, or than the lengths it claims
-    MalformedOuter,      // outer IP header invalid (version, IHL, length, not ESP)
+    MalformedOuter,      // outer IP header invalid (version, IHL, length, neither ESP nor UDP)
     Fragmented,          // outer IP fragment: reassembly is not done here
     BadSpi,              // no SA for the SPI, or SA for another SPI/direction
     Replayed,            // sequence number already received
@@ -22,6 +22,9 @@ enum class Status : uint8_t {
     DummyPacket,         // next header 59 (RFC 4303 §2.6): silently dropped
     MalformedInner,      // decrypted inner packet inconsistent
     EcnDrop,             // outer CE on a Not-ECT inner packet (RFC 6040 §4.2)
+    MalformedUdp,        // UDP-encapsulated: UDP header truncated or its length disagrees with IP's
+    NotEsp,              // UDP-encapsulated IKE (non-ESP marker) or NAT keepalive (RFC 3948 §2.2, §2.3)
+    EncapMismatch,       // ESP-in-UDP for a plain SA, plain ESP for a UDP SA, or the wrong UDP port
     // outbound
     SeqExhausted,        // sequence space used up: the SA sends no more
     NoHeadroom,          // buffer cannot take the outer/ESP headers
@@ -49,6 +52,9 @@ constexpr std::string_view status_name(Status s)
     case Status::DummyPacket: return "dummy_packet";
     case Status::MalformedInner: return "malformed_inner";
     case Status::EcnDrop: return "ecn_drop";
+    case Status::MalformedUdp: return "malformed_udp";
+    case Status::NotEsp: return "not_esp";
+    case Status::EncapMismatch: return "encapsulation_mismatch";
     case Status::SeqExhausted: return "seq_exhausted";
     case Status::NoHeadroom: return "no_headroom";
     case Status::NoTailroom: return "no_tailroom";

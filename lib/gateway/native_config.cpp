@@ -243,6 +243,15 @@ private:
                     e.sa.esn = true;
                 } else if (k == "replay-window") {
                     e.sa.replay_window = static_cast<uint32_t>(c.number(k, esp::kMaxReplayWindow));
+                } else if (k == "encap") {
+                    if (c.value(k) != "udp")
+                        c.fail("sa: encap must be 'udp' (RFC 3948)");
+                    e.sa.udp_encap = true;
+                } else if (k == "encap-sport" || k == "encap-dport") {
+                    auto port = static_cast<uint16_t>(c.number(k, 65535));
+                    if (port == 0)
+                        c.fail("sa: " + str(k) + " must not be 0");
+                    (k == "encap-sport" ? e.sa.encap_src_port : e.sa.encap_dst_port) = port;
                 } else if (k == "ttl") {
                     e.sa.outer_ttl = static_cast<uint8_t>(c.number(k, 255));
                 } else if (k == "lifetime-packets") {

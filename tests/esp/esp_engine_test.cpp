@@ -297,7 +297,7 @@ TEST_P(EngineTest, InboundRejectionsEachHaveTheirReason)
     { Bytes q = good; q[0] = 0x75; expect(q, Status::MalformedOuter, sa.get()); }
     { Bytes q = good; q[0] = 0x44; expect(q, Status::MalformedOuter, sa.get()); }
     { Bytes q = good; q[10] ^= 1; expect(q, Status::MalformedOuter, sa.get()); }
-    { Bytes q = good; q[9] = 17; q[10] = q[11] = 0; uint16_t s = csum16(q.data(), 20); q[10] = uint8_t(s >> 8); q[11] = uint8_t(s);
+    { Bytes q = good; q[9] = 6; /* TCP: neither ESP nor UDP */ q[10] = q[11] = 0; uint16_t s = csum16(q.data(), 20); q[10] = uint8_t(s >> 8); q[11] = uint8_t(s);
       expect(q, Status::MalformedOuter, sa.get()); }
     expect(ipv4_esp("198.51.100.2", "192.0.2.1", Bytes(good.begin() + 20, good.end()), 0, 0x2000),
            Status::Fragmented, sa.get());
@@ -438,6 +438,171 @@ TEST(PeekSpi, FindsTheSpiOrSaysWhy)
     Buffer t(Bytes(pkt.begin(), pkt.begin() + 30));
     EXPECT_FALSE(peek_spi(t.pkt, &spi, &why));
     EXPECT_EQ(why, Status::Truncated);
+}
+
+// RFC 3948 UDP encapsulation: every mode round-trips and the UDP header
+// follows §2.1 (ports from the SA, length, IPv4 checksum zero, IPv6 checksum
+// valid), with the inner packet unchanged.
+TEST_P(EngineTest, UdpEncapEveryModeRoundTrips)
+{
+    for (const ModeCase& m : kModes) {
+        auto c = sa_config(0x1100, Direction::Outbound, m.mode, false, m.tsrc, m.tdst);
+        c.udp_encap = true;
+        c.encap_src_port = 4500;
+        c.encap_dst_port = 31337;  // the peer's NAT-mapped port
+        SaPair out(c);
+        // The receiving side's SA: its local port is the sender's destination.
+        c.encap_src_port = 31337;
+        c.encap_dst_port = 4500;
+        SaPair in(c);
+        for (size_t size : {0, 1, 2, 3, 100, 1400}) {
+            SCOPED_TRACE(std::string(m.name) + " size " + std::to_string(size));
+            Bytes plain = inner_packet(m.inner_v4, size);
+            if (m.mode == Mode::Transport)  // transport: the packet's own addresses stay outside
+                plain = m.inner_v4 ? ipv4_udp(m.tsrc, m.tdst, size) : ipv6_udp(m.tsrc, m.tdst, size);
+            Buffer b(plain);
+            ASSERT_EQ(encrypt(b, out.out.get()), Status::Ok);
+            const uint8_t* h = b.pkt.data;
+            bool v4 = (h[0] >> 4) == 4;
+            uint32_t hl = v4 ? 20 : 40;
+            EXPECT_EQ(v4 ? h[9] : h[6], 17);
+            if (v4) {
+                EXPECT_EQ(uint32_t(h[2] << 8 | h[3]), b.pkt.len);
+                EXPECT_EQ(csum16(h, 20), 0);
+            } else {
+                EXPECT_EQ(uint32_t(h[4] << 8 | h[5]) + 40, b.pkt.len);
+            }
+            const uint8_t* u = h + hl;
+            EXPECT_EQ(to_hex(u, 4), "11947a69") << "ports 4500 -> 31337";
+            EXPECT_EQ(uint32_t(u[4] << 8 | u[5]), b.pkt.len - hl);
+            if (v4)
+                EXPECT_EQ(to_hex(u + 6, 2), "0000") << "IPv4: checksum zero (RFC 3948 §2.1)";
+            else
+                EXPECT_TRUE(udp6_checksum_ok(h, b.pkt.len)) << "IPv6: checksum required";
+            EXPECT_EQ(to_hex(u + 8, 4), "00001100") << "SPI right after UDP";
+            uint32_t spi = 0;
+            Status why;
+            ASSERT_TRUE(peek_spi(b.pkt, &spi, &why)) << status_name(why);
+            EXPECT_EQ(spi, 0x1100u);
+            ASSERT_EQ(decrypt(b, in.in.get()), Status::Ok);
+            EXPECT_EQ(b.bytes(), plain);
+        }
+    }
+}
+
+// OpenSSL builds the ESP body; the test wraps it in UDP itself: the engine's
+// inbound side must take it from any source port.
+TEST_P(EngineTest, UdpEncapInboundFromOpenssl)
+{
+    for (bool v6 : {false, true}) {
+        auto c = sa_config(0x1200, Direction::Inbound, Mode::Tunnel, false, v6 ? "2001:db8::1" : "192.0.2.1",
+                           v6 ? "2001:db8:1::2" : "198.51.100.2");
+        c.udp_encap = true;
+        auto sa = Sa::create(c);
+        uint8_t iv[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        Bytes inner = inner_packet(!v6, 77);
+        Bytes body = openssl_esp_body(c, 1, iv, with_trailer(inner, v6 ? 41 : 4));
+        Bytes esp = v6 ? ipv6_esp("2001:db8::1", "2001:db8:1::2", body) : ipv4_esp("192.0.2.1", "198.51.100.2", body);
+        Buffer b(udp_encapsulate(esp, 30093, 4500));
+        uint64_t seq = 0;
+        ASSERT_EQ(decrypt(b, sa.get(), &seq), Status::Ok) << v6;
+        EXPECT_EQ(b.bytes(), inner);
+        EXPECT_EQ(seq, 1u);
+    }
+}
+
+TEST_P(EngineTest, UdpEncapRejections)
+{
+    auto c = sa_config(0x1300, Direction::Inbound, Mode::Tunnel);
+    c.replay_window = 0;
+    auto plain_sa = Sa::create(c);
+    c.udp_encap = true;
+    auto encap_sa = Sa::create(c);
+    uint8_t iv[8] = {};
+    Bytes esp = ipv4_esp("198.51.100.2", "192.0.2.1",
+                         openssl_esp_body(c, 1, iv, with_trailer(ipv4_udp("10.0.0.1", "10.0.0.2", 20), 4)));
+    Bytes in_udp = udp_encapsulate(esp, 4500, 4500);
+    {
+        Buffer b(esp);
+        EXPECT_EQ(decrypt(b, encap_sa.get()), Status::EncapMismatch) << "plain ESP to a UDP SA";
+    }
+    {
+        Buffer b(in_udp);
+        EXPECT_EQ(decrypt(b, plain_sa.get()), Status::EncapMismatch) << "ESP-in-UDP to a plain SA";
+    }
+    {
+        Buffer b(udp_encapsulate(esp, 4500, 4501));
+        EXPECT_EQ(decrypt(b, encap_sa.get()), Status::EncapMismatch) << "wrong destination port";
+    }
+    {
+        Buffer b(in_udp);
+        EXPECT_EQ(decrypt(b, encap_sa.get()), Status::Ok) << "the control case";
+    }
+    auto with_udp_len = [&](uint16_t ulen) {
+        Bytes p = in_udp;
+        p[24] = uint8_t(ulen >> 8), p[25] = uint8_t(ulen);
+        return p;
+    };
+    for (uint16_t bad : {uint16_t(0), uint16_t(7), uint16_t(in_udp.size() - 20 - 1), uint16_t(in_udp.size() - 20 + 1),
+                         uint16_t(0xffff)}) {
+        Buffer b(with_udp_len(bad));
+        EXPECT_EQ(decrypt(b, encap_sa.get()), Status::MalformedUdp) << bad;
+        uint32_t spi;
+        Status why;
+        EXPECT_FALSE(peek_spi(b.pkt, &spi, &why));
+        EXPECT_EQ(why, Status::MalformedUdp);
+    }
+    {
+        // IP says 4 bytes of UDP: the header itself is cut.
+        Bytes p(in_udp.begin(), in_udp.begin() + 24);
+        p[2] = 0, p[3] = 24, p[10] = p[11] = 0;
+        uint16_t ck = csum16(p.data(), 20);
+        p[10] = uint8_t(ck >> 8), p[11] = uint8_t(ck);
+        Buffer b(p);
+        EXPECT_EQ(decrypt(b, encap_sa.get()), Status::MalformedUdp);
+    }
+}
+
+TEST(PeekSpi, UdpEncapMarkerAndKeepaliveAreNotEsp)
+{
+    auto c = sa_config(0xc0ffee, Direction::Inbound, Mode::Tunnel);
+    uint8_t iv[8] = {};
+    Bytes esp = ipv4_esp("198.51.100.2", "192.0.2.1", openssl_esp_body(c, 1, iv, with_trailer({}, 4)));
+    uint32_t spi = 0;
+    Status why;
+    Buffer b(udp_encapsulate(esp, 1234, 4500));
+    ASSERT_TRUE(peek_spi(b.pkt, &spi, &why));
+    EXPECT_EQ(spi, 0xc0ffeeu);
+    // The same datagram carrying IKE: non-ESP marker then an IKE header.
+    Bytes ike = ipv4_esp("198.51.100.2", "192.0.2.1", Bytes(4 + 28, 0));
+    Buffer i(udp_encapsulate(ike, 4500, 4500));
+    EXPECT_FALSE(peek_spi(i.pkt, &spi, &why));
+    EXPECT_EQ(why, Status::NotEsp);
+    Buffer k(udp_encapsulate(ipv4_esp("198.51.100.2", "192.0.2.1", Bytes{0xff}), 4500, 4500));
+    EXPECT_FALSE(peek_spi(k.pkt, &spi, &why));
+    EXPECT_EQ(why, Status::NotEsp);
+    Buffer s(udp_encapsulate(ipv4_esp("198.51.100.2", "192.0.2.1", Bytes{1, 2, 3, 4, 5}), 4500, 4500));
+    EXPECT_FALSE(peek_spi(s.pkt, &spi, &why));
+    EXPECT_EQ(why, Status::Truncated);
+    Bytes v6 = ipv6_esp("2001:db8::2", "2001:db8::1", openssl_esp_body(c, 1, iv, with_trailer({}, 4)));
+    Buffer b6(udp_encapsulate(v6, 1234, 4500));
+    ASSERT_TRUE(peek_spi(b6.pkt, &spi, &why));
+    EXPECT_EQ(spi, 0xc0ffeeu);
+}
+
+TEST(NatT, ClassifiesWhatUdp4500Carries)
+{
+    const uint8_t keepalive[] = {0xff};
+    const uint8_t marker[] = {0, 0, 0, 0, 0x11, 0x22};
+    const uint8_t esp[] = {0, 0, 1, 0, 0, 0, 0, 1};
+    const uint8_t short_esp[] = {0, 0, 1, 0, 0};
+    const uint8_t ff2[] = {0xff, 0xff};
+    EXPECT_EQ(classify_nat_t(keepalive, 1), NatTPayload::Keepalive);
+    EXPECT_EQ(classify_nat_t(marker, sizeof marker), NatTPayload::Ike);
+    EXPECT_EQ(classify_nat_t(esp, sizeof esp), NatTPayload::Esp);
+    EXPECT_EQ(classify_nat_t(short_esp, sizeof short_esp), NatTPayload::Malformed);
+    EXPECT_EQ(classify_nat_t(ff2, sizeof ff2), NatTPayload::Malformed);
+    EXPECT_EQ(classify_nat_t(esp, 0), NatTPayload::Malformed);
 }
 
 TEST(StatusNames, AreUniqueAndNamed)

@@ -37,6 +37,15 @@ std::vector<Bytes> valid_inbound(SaConfig& c)
     return v;
 }
 
+// The same packets as ESP-in-UDP (RFC 3948), for an SA with udp_encap.
+std::vector<Bytes> valid_inbound_udp(SaConfig& c)
+{
+    std::vector<Bytes> v;
+    for (const Bytes& p : valid_inbound(c))
+        v.push_back(udp_encapsulate(p, 4500, c.encap_src_port));
+    return v;
+}
+
 }  // namespace
 
 TEST(HostileInput, EveryTruncationIsRejectedCleanly)
@@ -61,6 +70,43 @@ TEST(HostileInput, EveryTruncationIsRejectedCleanly)
     }
 }
 
+TEST(HostileInput, UdpEncapEveryTruncationAndBadLength)
+{
+    EspEngine engine;
+    auto c = sa_config(0x7a, Direction::Inbound, Mode::Tunnel);
+    c.replay_window = 0;
+    c.udp_encap = true;
+    auto sa = Sa::create(c);
+    for (const Bytes& full : valid_inbound_udp(c)) {
+        bool v4 = (full[0] >> 4) == 4;
+        size_t ulen_at = v4 ? 24 : 44;
+        for (size_t len = 0; len <= full.size(); ++len) {
+            TightBuffer b(Bytes(full.begin(), full.begin() + long(len)), 0, 0);
+            Sa* s = sa.get();
+            Status st;
+            engine.decrypt_burst(&b.pkt, &s, 1, &st);
+            if (len < full.size())
+                EXPECT_NE(st, Status::Ok) << len;
+            else
+                EXPECT_EQ(st, Status::Ok);
+            uint32_t spi;
+            peek_spi(b.pkt, &spi, &st);
+        }
+        // Every UDP length but the right one is refused by name, not read past.
+        for (uint32_t ulen = 0; ulen <= 0xffff; ulen += (ulen < 2048 ? 1 : 251)) {
+            Bytes p = full;
+            if (ulen == uint32_t(p[ulen_at] << 8 | p[ulen_at + 1]))
+                continue;
+            p[ulen_at] = uint8_t(ulen >> 8), p[ulen_at + 1] = uint8_t(ulen);
+            TightBuffer b(p, 0, 0);
+            Sa* s = sa.get();
+            Status st;
+            engine.decrypt_burst(&b.pkt, &s, 1, &st);
+            ASSERT_EQ(st, Status::MalformedUdp) << ulen;
+        }
+    }
+}
+
 TEST(HostileInput, RandomCorruptionNeverEscapesTheBuffer)
 {
     EspEngine engine;
@@ -68,8 +114,12 @@ TEST(HostileInput, RandomCorruptionNeverEscapesTheBuffer)
     for (Mode mode : {Mode::Tunnel, Mode::Transport}) {
         auto c = sa_config(0x78, Direction::Inbound, mode);
         c.replay_window = 0;
+        c.udp_encap = mode == Mode::Tunnel;  // one mode each way keeps the run short
         auto sa = Sa::create(c);
-        std::vector<Bytes> seeds = valid_inbound(c);
+        std::vector<Bytes> seeds = c.udp_encap ? valid_inbound_udp(c) : valid_inbound(c);
+        if (c.udp_encap)
+            for (const Bytes& p : valid_inbound(c))
+                seeds.push_back(p);  // plain ESP too: the mismatch path
         if (mode == Mode::Transport) {
             uint8_t iv[8] = {};
             Bytes v6 = ipv6_udp("2001:db8::2", "2001:db8::1", 0, 0, {0, 43});
@@ -109,13 +159,16 @@ TEST(HostileInput, RandomBytesOutbound)
     EspEngine engine;
     std::mt19937_64 rng(8);
     for (Mode mode : {Mode::Tunnel, Mode::Transport}) {
+        auto oc = sa_config(0x79, Direction::Outbound, mode, false, "2001:db8::1", "2001:db8::2");
+        oc.udp_encap = true;
+        auto encap_sa = Sa::create(oc);
         auto sa = Sa::create(sa_config(0x79, Direction::Outbound, mode));
         for (int round = 0; round < 20000; ++round) {
             Bytes p = rng() % 2 ? ipv4_udp("10.0.0.1", "10.0.0.2", rng() % 100) : ipv6_udp("fd00::1", "fd00::2", rng() % 100, 0, {0});
             for (int f = 0; f < 3; ++f)
                 p[rng() % std::min<size_t>(p.size(), 56)] = uint8_t(rng());
             TightBuffer b(p, uint32_t(rng() % 80), uint32_t(rng() % 40));
-            Sa* s = sa.get();
+            Sa* s = round % 2 ? sa.get() : encap_sa.get();
             Status st;
             engine.encrypt_burst(&b.pkt, &s, 1, &st);
             ASSERT_LT(unsigned(st), kStatusCount);

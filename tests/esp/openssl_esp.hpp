@@ -123,4 +123,52 @@ inline Bytes ipv6_esp(const char* src, const char* dst, const Bytes& body, uint8
     return b;
 }
 
+// RFC 3948 §2.1: turns an IPv4/IPv6 ESP packet (no extension headers) into
+// ESP-in-UDP between the given ports. IPv4: UDP checksum zero; IPv6: computed
+// here byte by byte over the pseudo-header (RFC 8200 §8.1).
+inline Bytes udp_encapsulate(const Bytes& esp_pkt, uint16_t sport, uint16_t dport)
+{
+    bool v4 = (esp_pkt[0] >> 4) == 4;
+    size_t hl = v4 ? 20 : 40;
+    Bytes b(esp_pkt.begin(), esp_pkt.begin() + long(hl));
+    size_t ulen = 8 + esp_pkt.size() - hl;
+    Bytes udp = {uint8_t(sport >> 8), uint8_t(sport), uint8_t(dport >> 8), uint8_t(dport),
+                 uint8_t(ulen >> 8), uint8_t(ulen), 0, 0};
+    udp.insert(udp.end(), esp_pkt.begin() + long(hl), esp_pkt.end());
+    if (v4) {
+        size_t tot = hl + ulen;
+        b[2] = uint8_t(tot >> 8), b[3] = uint8_t(tot), b[9] = 17, b[10] = b[11] = 0;
+        uint16_t c = csum16(b.data(), 20);
+        b[10] = uint8_t(c >> 8), b[11] = uint8_t(c);
+    } else {
+        b[4] = uint8_t(ulen >> 8), b[5] = uint8_t(ulen), b[6] = 17;
+        Bytes pseudo(b.begin() + 8, b.begin() + 40);
+        pseudo.insert(pseudo.end(), {0, 0, uint8_t(ulen >> 8), uint8_t(ulen), 0, 0, 0, 17});
+        pseudo.insert(pseudo.end(), udp.begin(), udp.end());
+        if (pseudo.size() % 2)
+            pseudo.push_back(0);
+        uint16_t c = csum16(pseudo.data(), pseudo.size());
+        if (c == 0)
+            c = 0xffff;
+        udp[6] = uint8_t(c >> 8), udp[7] = uint8_t(c);
+    }
+    b.insert(b.end(), udp.begin(), udp.end());
+    return b;
+}
+
+// True when the UDP checksum of an IPv6 packet (UDP right after the fixed
+// header) verifies.
+inline bool udp6_checksum_ok(const uint8_t* p, size_t len)
+{
+    size_t ulen = size_t(p[44] << 8 | p[45]);
+    if (40 + ulen != len || (p[46] == 0 && p[47] == 0))
+        return false;
+    Bytes pseudo(p + 8, p + 40);
+    pseudo.insert(pseudo.end(), {0, 0, uint8_t(ulen >> 8), uint8_t(ulen), 0, 0, 0, 17});
+    pseudo.insert(pseudo.end(), p + 40, p + len);
+    if (pseudo.size() % 2)
+        pseudo.push_back(0);
+    return csum16(pseudo.data(), pseudo.size()) == 0;
+}
+
 }  // namespace ipsecgw::test
