@@ -20,9 +20,14 @@
 #include <set>
 #include <thread>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <rte_eal.h>
 
 #include "control/gateway_commands.hpp"
+#include "control/ike_dpdk_io.hpp"
+#include "control/ike_service.hpp"
 #include "control/live_gateway.hpp"
 #include "control/server.hpp"
 #include "dataplane/app_options.hpp"
@@ -85,6 +90,34 @@ void free_ring_of_mbufs(rte_ring* r)
     while (rte_ring_dequeue(r, &m) == 0)
         rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
     rte_ring_free(r);
+}
+
+// The IKE engine's clock: Unix-epoch milliseconds (certificate validity
+// needs wall time).
+ike::TimePoint ike_now()
+{
+    return std::chrono::duration_cast<ike::TimePoint>(std::chrono::system_clock::now().time_since_epoch());
+}
+
+// A control thread started from the main lcore inherits its pinning to the
+// main worker's CPU: move it to the CPUs no worker polls on (or let it float
+// over all of them when every CPU has a worker), so control work does not
+// take time from one particular worker.
+void keep_off_worker_cpus(std::thread& t, const std::vector<WorkerPlan>& workers)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    for (long c = 0; c < n && c < CPU_SETSIZE; ++c)
+        CPU_SET(c, &set);
+    cpu_set_t all = set;
+    for (const auto& w : workers) {
+        rte_cpuset_t ws = rte_lcore_cpuset(w.lcore);
+        for (int c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &ws))
+                CPU_CLR(c, &set);
+    }
+    pthread_setaffinity_np(t.native_handle(), sizeof(cpu_set_t), CPU_COUNT(&set) ? &set : &all);
 }
 
 int launch_worker(void* arg)
@@ -329,18 +362,27 @@ int run(int argc, char** argv)
         LifetimeMonitor monitor(live->live(), raw, stdout);
         monitor.set_event_ring(channel.events);
 
-        // ---- IKE service hook -------------------------------------------
-        // The lead wires control::IkeService in here. It gets:
-        //   channel            punt (IKE in: IP packets, m->port set; it frees
-        //                      them), tx (IKE out), pool (for tx mbufs)
-        //   monitor            set_listener(): soft/hard lifetime and
-        //                      sequence-number events, once per SA
-        //   live, dispatcher   SA install/removal and gwctl commands
-        // and installs control_tick, run on this thread every control round
-        // (the socket poll then waits only a few ms). Until then, punted IKE
-        // is freed by the drain below and counted.
+        // IKEv2 (issue 7): the control core runs the engine for every `conn`
+        // of the configuration. Punted IKE comes in on channel.punt, replies
+        // leave through channel.tx (worker 0 routes them); CHILD_SAs become
+        // SAs and policies through `live`; lifetime and sequence-number
+        // events from the monitor trigger rekeys.
         std::function<void()> control_tick;
-        // ------------------------------------------------------------------
+        std::unique_ptr<control::IkeDpdkIo> ike_io;
+        std::unique_ptr<control::IkeService> ike;
+        if (!live->model().ike.connections.empty()) {
+            ike_io = std::make_unique<control::IkeDpdkIo>(channel);
+            ike = std::make_unique<control::IkeService>(live->model().ike, *live, *ike_io, stderr);
+            ike->register_commands(dispatcher);
+            monitor.set_listener([&](const SaSlot& s, uint32_t, LifetimeEvent e) {
+                auto what = (e == LifetimeEvent::HardReached || e == LifetimeEvent::SeqExhausted)
+                                ? control::SaLifetimeEvent::Hard
+                                : control::SaLifetimeEvent::Soft;
+                ike->on_lifetime_event(s.sa->direction(), s.sa->spi(), what, ike_now());
+            });
+            ike->start(ike_now());
+            control_tick = [&] { ike->poll(ike_now()); };
+        }
 
         auto drain_punted = [&] {
             void* m[32];
@@ -377,6 +419,7 @@ int run(int argc, char** argv)
         };
         if (main_worker) {
             std::thread control_thread(control);
+            keep_off_worker_cpus(control_thread, plan.workers);
             main_worker->run();
             control_thread.join();
         } else {
