@@ -44,6 +44,7 @@ P_PRIV_ADDR = "192.168.20.1"
 GW_PUB = "10.99.0.2"
 GW_PRIV = "192.168.20.254"
 NS_PREFIX = "swi"
+GW_CONN = "swan"  # the gateway's connection name
 
 
 class Fail(AssertionError):
@@ -287,7 +288,10 @@ def parse_vici_raw(text):
             pending = None
         elif "=" in t and stack:
             k, v = t.split("=", 1)
-            stack[-1][k] = v
+            if v == "" and i + 1 < len(tokens) and tokens[i + 1] == "[":
+                pending = k  # name=[a b]
+            else:
+                stack[-1][k] = v
         else:
             pending = t  # a section or list name (or a message name at top level)
         i += 1
@@ -342,15 +346,22 @@ class Charon:
         return self.swanctl("--initiate", "--child", child, "--timeout", str(timeout),
                             check_rc=check_rc, timeout=timeout + 10)
 
-    def list_sas(self):
-        """{ike_name: ike_dict} of established-or-not IKE SAs (vici keys)."""
+    def ike_sa_list(self):
+        """[(name, ike_dict)] of every IKE SA charon holds (vici keys)."""
         r = self.swanctl("--list-sas", "--raw")
-        sas = {}
-        for msg in parse_vici_raw(r.stdout):
-            for name, ike in msg.items():
-                if isinstance(ike, dict):
-                    sas[name] = ike
-        return sas
+        return [(name, ike) for msg in parse_vici_raw(r.stdout) for name, ike in msg.items()
+                if isinstance(ike, dict)]
+
+    def list_sas(self):
+        """{ike_name: ike_dict}; the last one listed when a name has several."""
+        return dict(self.ike_sa_list())
+
+    def reload(self, swanctl_text):
+        """Replaces the loaded connections and secrets."""
+        self.write_swanctl(swanctl_text)
+        f = os.path.join(self.dir, "swanctl.conf")
+        self.swanctl("--load-creds", "--clear", "--file", f)
+        self.swanctl("--load-conns", "--file", f)
 
     def child_sas(self):
         """List of installed CHILD_SA dicts across all IKE SAs."""
@@ -432,6 +443,53 @@ class Gateway:
         log("ipsecgw up (log %s)" % self.proc.logpath)
         return self
 
+    def ike_config(self, conns, psks=None, extra=""):
+        """default-policy discard, ports/routes/neighbours, IKE connections and
+        (psks: {conn: secret}) a secrets file of mode 0600."""
+        text = "default-policy discard\n" + self.base_config() + extra
+        if psks:
+            self.write("ike.secrets", "".join('psk %s "%s"\n' % kv for kv in psks.items()), secret=True)
+            text += "ike-secrets ike.secrets\n"
+        return text + "".join(conns)
+
+    def start_ike(self, conns, psks=None, extra=""):
+        return self.start(self.ike_config(conns, psks, extra))
+
+    def spis(self, direction):
+        return sorted(sa["spi"] for sa in self.sas() if sa.get("dir") == direction)
+
+    def established(self, name=GW_CONN):
+        """IKE SAs of connection `name` that are established (show ike)."""
+        out = []
+        for sa in self.ike_sas():
+            named = name in [v for k, v in sa.items() if isinstance(v, str)]
+            if named and str(sa.get("state", "")).upper() == "ESTABLISHED":
+                out.append(sa)
+        return out
+
+    def wait_child(self, timeout=15, exclude_in=()):
+        """Waits for exactly one inbound and one outbound SA (the CHILD_SA),
+        with an inbound SPI not in exclude_in; returns (spi_in, spi_out)."""
+        def one_pair():
+            i, o = self.spis("in"), self.spis("out")
+            if len(i) == 1 and len(o) == 1 and i[0] not in exclude_in:
+                return i[0], o[0]
+            return None
+        try:
+            return wait_for("the gateway's CHILD_SA (one SA each way)", one_pair, timeout, 0.2)
+        except Fail as e:
+            raise Fail("%s; show sa: %s; show ike: %s\nipsecgw log tail:\n%s"
+                       % (e, self.ctl("show", "sa", check_rc=False), self.ctl("show", "ike", check_rc=False),
+                          self.log_tail()))
+
+    def wait_no_sas(self, timeout=15):
+        def none_left():
+            return not self.sas()
+        try:
+            return wait_for("the gateway to remove its SAs", none_left, timeout, 0.2)
+        except Fail as e:
+            raise Fail("%s; show sa: %s" % (e, self.sas()))
+
     def stop(self):
         if self.proc:
             rc = self.proc.stop(timeout=10)
@@ -492,6 +550,26 @@ def find_values(obj, key_re):
     return found
 
 
+def gw_conn(name=GW_CONN, remote=None, auth="auth psk", ike="aes128gcm16-prfsha256-ecp256",
+            esp="aes128gcm16", local_ts=P_PRIV, remote_ts=A_PRIV, local_id="fqdn:" + ID_B,
+            remote_id="fqdn:" + ID_A, start=None, dpd=None, extra=""):
+    """One `conn` statement of the native configuration (see config/README.md)."""
+    words = ["conn", name, "local", GW_PUB, "remote", remote or "any",
+             "local-id", local_id, "remote-id", remote_id, auth,
+             "ike", ike, "esp", esp, "local-ts", local_ts, "remote-ts", remote_ts]
+    if start:
+        words += ["start", start]
+    if dpd:
+        words += ["dpd", str(dpd)]
+    return " ".join(words) + (" " + extra if extra else "") + "\n"
+
+
+def upper_words(obj):
+    """All strings in a JSON value, upper-cased with spaces and dashes as '_'
+    (so 'authentication failed' and AUTHENTICATION_FAILED compare equal)."""
+    return re.sub(r"[\s-]+", "_", json.dumps(obj).upper())
+
+
 # ---------------------------------------------------------------- capture
 
 
@@ -517,7 +595,7 @@ class Capture:
         NAT keepalives, and plaintext packets of the private networks."""
         from scapy.all import IP, UDP, rdpcap
         res = {"esp": 0, "esp_spis": {}, "ike": 0, "keepalive": 0, "plaintext": [], "packets": 0,
-               "esp_ports": set()}
+               "esp_ports": set(), "ike_msgs": []}
         try:
             pkts = rdpcap(self.pcap)
         except Exception as e:  # empty or missing file
@@ -537,6 +615,7 @@ class Capture:
                     res["keepalive"] += 1
                 elif len(data) >= 4 and data[:4] == b"\0\0\0\0":
                     res["ike"] += 1
+                    res["ike_msgs"].append((ip.src, p[UDP].sport, ip.dst, p[UDP].dport, data[4:]))
                 elif len(data) >= 8:
                     spi = struct.unpack("!I", data[:4])[0]
                     res["esp"] += 1
@@ -545,6 +624,7 @@ class Capture:
                     res["esp_ports"].add((ip.src, p[UDP].sport, ip.dst, p[UDP].dport))
             elif UDP in p and 500 in (p[UDP].sport, p[UDP].dport):
                 res["ike"] += 1
+                res["ike_msgs"].append((ip.src, p[UDP].sport, ip.dst, p[UDP].dport, bytes(p[UDP].payload)))
         return res
 
 
@@ -780,3 +860,72 @@ def main(test, nat=False):
         print("FAIL:", e, flush=True)
         sys.exit(1)
     print("PASS (%.1f s)" % (time.monotonic() - start), flush=True)
+
+
+# ---------------------------------------------------------------- scenario steps
+
+
+def spis_agree(lab):
+    """The gateway's CHILD_SA and charon A's are the same SA pair; returns (gw in, gw out)."""
+    spi_in, spi_out = lab.gw.wait_child()
+    kids = [c for c in lab.swan_a.child_sas() if c.get("state") == "INSTALLED"]
+    check(len(kids) == 1, "charon A: expected one INSTALLED CHILD_SA, has %s" % kids)
+    a_in, a_out = int(kids[0]["spi-in"], 16), int(kids[0]["spi-out"], 16)
+    check((a_out, a_in) == (spi_in, spi_out),
+          "SPIs disagree: charon A in 0x%08x out 0x%08x, gateway in 0x%08x out 0x%08x"
+          % (a_in, a_out, spi_in, spi_out))
+    check(kids[0].get("encap") == "yes", "charon A's CHILD_SA is not UDP-encapsulated: %s" % kids[0])
+    return spi_in, spi_out
+
+
+def check_tunnel(lab, name="wire", count=200, rate=200):
+    """Ping and sequence-numbered UDP both ways through the tunnel while
+    capturing on A's wire: everything arrives intact, only ESP-in-UDP with
+    the negotiated SPIs crosses the wire."""
+    spi_in, spi_out = spis_agree(lab)
+    wire = lab.capture(name)
+    ping(lab.ns_a, P_PRIV_ADDR, src=A_PRIV_ADDR)
+    ping(lab.ns_p, A_PRIV_ADDR)
+    fwd = lab.udp_stream(name + "-fwd", forward=True, port=5001, count=count, rate=rate)
+    rev = lab.udp_stream(name + "-rev", forward=False, port=5002, count=count, rate=rate)
+    check_stream("UDP A -> P", fwd.result(count / rate + 30))
+    check_stream("UDP P -> A", rev.result(30))
+    w = wire.stop()
+    to_gw, from_gw = check_wire(w, min_each_way=count + 6)
+    seen = {(src == GW_PUB, spi) for (src, spi) in w["esp_spis"]}
+    check(seen == {(False, spi_in), (True, spi_out)},
+          "ESP SPIs on the wire %s, expected 0x%08x to the gateway and 0x%08x from it"
+          % (sorted((d, "0x%08x" % s) for d, s in seen), spi_in, spi_out))
+    log("tunnel ok: %d ESP packets to the gateway, %d from it, SPIs 0x%08x/0x%08x"
+        % (to_gw, from_gw, spi_in, spi_out))
+    return w
+
+
+# ---------------------------------------------------------------- IKE on the wire
+
+IKE_SA_INIT = 34
+NOTIFY_COOKIE = 16390
+
+
+def ike_header(msg):
+    """(spi_i, spi_r, exchange, is_response, message_id, first_payload) or None."""
+    if len(msg) < 28:
+        return None
+    spi_i, spi_r, nxt, _ver, exch, flags, mid, _len = struct.unpack("!QQBBBBII", msg[:28])
+    return spi_i, spi_r, exch, bool(flags & 0x20), mid, nxt
+
+
+def ike_notify_types(msg):
+    """Notify types among the unencrypted payloads of an IKE message (as far as captured)."""
+    h = ike_header(msg)
+    if not h:
+        return []
+    nxt, off, out = h[5], 28, []
+    while nxt and off + 4 <= len(msg):
+        plen = struct.unpack("!H", msg[off + 2:off + 4])[0]
+        if nxt == 41 and off + 8 <= len(msg):  # Notify: protocol, SPI size, type
+            out.append(struct.unpack("!H", msg[off + 6:off + 8])[0])
+        if plen < 4:
+            break
+        nxt, off = msg[off], off + plen
+    return out
