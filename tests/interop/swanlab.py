@@ -460,12 +460,8 @@ class Gateway:
 
     def established(self, name=GW_CONN):
         """IKE SAs of connection `name` that are established (show ike)."""
-        out = []
-        for sa in self.ike_sas():
-            named = name in [v for k, v in sa.items() if isinstance(v, str)]
-            if named and str(sa.get("state", "")).upper() == "ESTABLISHED":
-                out.append(sa)
-        return out
+        return [sa for sa in self.ike_sas()
+                if sa.get("conn") == name and str(sa.get("state", "")).lower() == "established"]
 
     def wait_child(self, timeout=15, exclude_in=()):
         """Waits for exactly one inbound and one outbound SA (the CHILD_SA),
@@ -520,8 +516,14 @@ class Gateway:
         return self.ctl("show", "sa").get("sas", [])
 
     def ike_sas(self):
+        """Every IKE SA in `show ike` (connections[].ike_sas[]), each with its
+        connection's name added as "conn"."""
         res = self.ctl("show", "ike")
-        return res.get("ike_sas", [])
+        out = []
+        for conn in res.get("connections", []):
+            for sa in conn.get("ike_sas", []):
+                out.append(dict(sa, conn=conn.get("name")))
+        return out
 
     def stats(self):
         return self.ctl("show", "stats")
