@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -867,17 +866,30 @@ def main(test, nat=False):
 # ---------------------------------------------------------------- scenario steps
 
 
-def spis_agree(lab):
-    """The gateway's CHILD_SA and charon A's are the same SA pair; returns (gw in, gw out)."""
-    spi_in, spi_out = lab.gw.wait_child()
-    kids = [c for c in lab.swan_a.child_sas() if c.get("state") == "INSTALLED"]
-    check(len(kids) == 1, "charon A: expected one INSTALLED CHILD_SA, has %s" % kids)
-    a_in, a_out = int(kids[0]["spi-in"], 16), int(kids[0]["spi-out"], 16)
-    check((a_out, a_in) == (spi_in, spi_out),
-          "SPIs disagree: charon A in 0x%08x out 0x%08x, gateway in 0x%08x out 0x%08x"
-          % (a_in, a_out, spi_in, spi_out))
-    check(kids[0].get("encap") == "yes", "charon A's CHILD_SA is not UDP-encapsulated: %s" % kids[0])
-    return spi_in, spi_out
+def spis_agree(lab, timeout=10):
+    """The gateway's CHILD_SA and charon A's are the same SA pair (waiting up
+    to timeout s for both to settle after an exchange); returns (gw in, gw out)."""
+    state = {}
+
+    def agree():
+        spi_in, spi_out = lab.gw.wait_child()
+        kids = [c for c in lab.swan_a.child_sas() if c.get("state") == "INSTALLED"]
+        state.update(gw=(spi_in, spi_out), kids=kids)
+        if len(kids) != 1:
+            return None
+        a_in, a_out = int(kids[0]["spi-in"], 16), int(kids[0]["spi-out"], 16)
+        return (spi_in, spi_out) if (a_out, a_in) == (spi_in, spi_out) else None
+
+    try:
+        got = wait_for("charon A and the gateway to agree on one CHILD_SA", agree, timeout, 0.2)
+    except Fail as e:
+        raise Fail("%s: gateway in/out %s, charon A's INSTALLED CHILD_SAs %s"
+                   % (e, ["0x%08x" % x for x in state.get("gw", ())], state.get("kids")))
+    kid = state["kids"][0]
+    check(kid.get("encap") == "yes", "charon A's CHILD_SA is not UDP-encapsulated: %s" % kid)
+    check(kid.get("encr-alg") == "AES_GCM_16" and kid.get("encr-keysize") == "128",
+          "charon A's CHILD_SA is not AES-GCM-128: %s" % kid)
+    return got
 
 
 def check_tunnel(lab, name="wire", count=200, rate=200):

@@ -53,7 +53,8 @@ def test(binary, gwctl):
             action()
             after = wait_ike_rekeyed(lab, before, who)
             sl.check(sl.spis_agree(lab) == (spi_in, spi_out), "the IKE SA rekey by %s changed the CHILD_SA" % who)
-            sl.check(len(gw.established()) == 1, "gwctl show ike after the IKE rekey by %s: %s" % (who, gw.ike_sas()))
+            sl.wait_for("gwctl show ike to list one ESTABLISHED IKE SA after the rekey by %s" % who,
+                        lambda: len(gw.established()) == 1, 10, 0.2)
             sl.log("IKE SA rekeyed by %s: %s -> %s" % (who, before, after))
             time.sleep(1)
         sl.check(fwd.sending() and rev.sending(),
