@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace ipsecgw::dataplane {
 
@@ -42,11 +43,19 @@ GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& nam
             inbound.emplace_back(e.sa.spi, slot);
     }
     cfg.wipe_keys();
+    // (direction, SPI) -> slot, so that compiling N policies against N SAs
+    // stays linear (IKE installs two policies per CHILD_SA).
+    std::unordered_map<uint64_t, uint32_t> slot_by_spi;
+    slot_by_spi.reserve(cfg.sas.size());
+    auto sa_key = [](esp::Direction d, uint32_t spi) {
+        return (static_cast<uint64_t>(d == esp::Direction::Inbound) << 32) | spi;
+    };
+    for (uint32_t i = 0; i < sas.size(); ++i)
+        if (sas[i].sa)
+            slot_by_spi.emplace(sa_key(sas[i].sa->direction(), sas[i].sa->spi()), i);
     auto slot_of = [&](esp::Direction d, uint32_t spi) -> uint32_t {
-        for (uint32_t i = 0; i < sas.size(); ++i)
-            if (sas[i].sa && sas[i].sa->direction() == d && sas[i].sa->spi() == spi)
-                return i;
-        return SadTable::kNone;
+        auto it = slot_by_spi.find(sa_key(d, spi));
+        return it == slot_by_spi.end() ? SadTable::kNone : it->second;
     };
     for (const auto& p : cfg.spd.policies()) {
         CompiledPolicy c;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 namespace ipsecgw::gateway {
 
@@ -44,14 +45,21 @@ void GatewayConfig::validate() const
             if (ports[i].id == ports[j].id)
                 throw ConfigError(ports[i].where, "port " + std::to_string(ports[i].id) +
                                   " already defined at " + ports[j].where.to_string());
+    // (direction, SPI) -> index: a live gateway validates every change, so
+    // this must stay linear in the number of SAs (10,000 and more).
+    std::unordered_map<uint64_t, size_t> seen;
+    seen.reserve(sas.size());
+    auto sa_key = [](esp::Direction d, uint32_t spi) {
+        return (static_cast<uint64_t>(d == esp::Direction::Inbound) << 32) | spi;
+    };
     for (size_t i = 0; i < sas.size(); ++i) {
         const auto& s = sas[i];
         if (s.sa.spi < 256 && s.sa.direction == esp::Direction::Inbound && s.sa.spi == 0)
             throw ConfigError(s.where, "SPI 0 is reserved (RFC 4303 §2.1)");
-        for (size_t j = 0; j < i; ++j)
-            if (sas[j].sa.direction == s.sa.direction && sas[j].sa.spi == s.sa.spi)
-                throw ConfigError(s.where, "SA with SPI " + std::to_string(s.sa.spi) +
-                                  " in this direction already defined at " + sas[j].where.to_string());
+        auto [it, fresh] = seen.emplace(sa_key(s.sa.direction, s.sa.spi), i);
+        if (!fresh)
+            throw ConfigError(s.where, "SA with SPI " + std::to_string(s.sa.spi) +
+                              " in this direction already defined at " + sas[it->second].where.to_string());
         if (s.sa.mode == esp::Mode::Tunnel &&
             (s.sa.tunnel_src.family == net::Family::None || s.sa.tunnel_dst.family == net::Family::None))
             throw ConfigError(s.where, "tunnel mode SA needs both tunnel addresses (src and dst)");
@@ -65,7 +73,7 @@ void GatewayConfig::validate() const
     for (const auto& p : spd.policies()) {
         if (p.action != PolicyAction::Protect)
             continue;
-        if (!find_sa(p.direction, p.spi))
+        if (!seen.count(sa_key(p.direction, p.spi)))
             throw ConfigError(p.where, std::string("policy protects with SA ") + std::to_string(p.spi) +
                               ", but no " + (p.direction == esp::Direction::Inbound ? "inbound" : "outbound") +
                               " SA with that SPI is defined");
