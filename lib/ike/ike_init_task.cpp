@@ -16,6 +16,13 @@ constexpr int kMaxRestarts = 4;  // COOKIE / INVALID_KE_PAYLOAD round trips
 
 Payload nonce_payload(const Bytes& n) { return {PayloadType::Nonce, NoncePayload{n}}; }
 
+// RFC 7427 §4: announces the hashes we accept in digital signatures
+// (SHA2-256, SHA2-384, SHA2-512). Without it a peer falls back to the legacy
+// RSA/ECDSA methods (1, 9-11), which we do not accept.
+Payload signature_hash_algorithms() {
+    return make_notify(NotifyType::SignatureHashAlgorithms, Bytes{0, 2, 0, 3, 0, 4});
+}
+
 void add_nat_detection(std::vector<Payload>& out, std::uint64_t spi_i, std::uint64_t spi_r, const Endpoint& src,
                        const Endpoint& dst) {
     out.push_back(make_notify(NotifyType::NatDetectionSourceIp, nat_detection_hash(spi_i, spi_r, src)));
@@ -55,6 +62,7 @@ std::vector<Payload> IkeInitTask::build_request(IkeSa& sa, TimePoint) {
     out.push_back(nonce_payload(sa.ni));
     add_nat_detection(out, sa.spi_i, 0, sa.local, sa.remote);
     if (sa.cfg.fragment_size) out.push_back(make_notify(NotifyType::Ikev2FragmentationSupported));
+    if (sa.cfg.certificate) out.push_back(signature_hash_algorithms());
     return out;
 }
 
@@ -162,6 +170,8 @@ Reply IkeInitTask::respond(IkeSa& sa, const Message& m, ByteView raw, TimePoint)
         sa.fragmentation = true;
         out.push_back(make_notify(NotifyType::Ikev2FragmentationSupported));
     }
+    if (sa.cfg.certificate && m.notify(NotifyType::SignatureHashAlgorithms))
+        out.push_back(signature_hash_algorithms());
     if (sa.cfg.certificate)
         out.push_back({PayloadType::CertificateRequest,
                        CertReqPayload{kCertX509Signature, ca_key_hashes(sa.cfg.certificate->trusted_cas_der)}});
