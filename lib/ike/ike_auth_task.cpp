@@ -108,25 +108,27 @@ TaskStatus IkeAuthTask::on_response(IkeSa& sa, const Message& m, ByteView, TimeP
 }
 
 Reply IkeAuthTask::respond(IkeSa& sa, const Message& m, ByteView, TimePoint now) {
-    auto refuse = [&](NotifyType t) {
+    // Every refusal is also an event, so the operator sees why a peer was
+    // turned away (the reason names the notify sent).
+    auto refuse = [&](NotifyType t, const char* why) {
+        SaEvent e = sa.event(EventType::Failed);
+        e.reason = std::string("IKE_AUTH: ") + why + ": sent notify " + std::to_string(static_cast<int>(t));
+        sa.core.emit(std::move(e));
         return Reply{{make_notify(t)}, [&sa] { sa.terminate("IKE_AUTH refused", false); }};
     };
     auto* idi = m.find<IdPayload>(PayloadType::IdInitiator);
     auto* auth = m.find<AuthPayload>(PayloadType::Authentication);
-    if (!idi || !auth) return refuse(NotifyType::AuthenticationFailed);  // no EAP support
-    if (!id_acceptable(sa.cfg, *idi)) return refuse(NotifyType::AuthenticationFailed);
+    if (!idi || !auth)  // no EAP support
+        return refuse(NotifyType::AuthenticationFailed, "no AUTH payload (EAP is not supported)");
+    if (!id_acceptable(sa.cfg, *idi)) return refuse(NotifyType::AuthenticationFailed, "unexpected initiator identity");
     if (auto* idr = m.find<IdPayload>(PayloadType::IdResponder); idr && !(*idr == sa.cfg.local_id))
-        return refuse(NotifyType::AuthenticationFailed);
+        return refuse(NotifyType::AuthenticationFailed, "initiator asked for another responder identity");
     Bytes peer_octets = signed_octets(sa.suite.prf, sa.init_request_raw, sa.nr, sa.keys->sk_pi, *idi);
-    if (!verify_auth(sa, m, *idi, *auth, peer_octets, now)) {
-        SaEvent e = sa.event(EventType::Failed);
-        e.reason = "IKE_AUTH: initiator AUTH does not verify";
-        sa.core.emit(std::move(e));
-        return refuse(NotifyType::AuthenticationFailed);
-    }
+    if (!verify_auth(sa, m, *idi, *auth, peer_octets, now))
+        return refuse(NotifyType::AuthenticationFailed, "initiator AUTH does not verify");
     Bytes octets = signed_octets(sa.suite.prf, sa.init_response_raw, sa.ni, sa.keys->sk_pr, sa.cfg.local_id);
     auto our_auth = build_auth(sa, octets);
-    if (!our_auth) return refuse(NotifyType::AuthenticationFailed);
+    if (!our_auth) return refuse(NotifyType::AuthenticationFailed, "cannot build our AUTH payload");
 
     Reply r;
     r.payloads.push_back({PayloadType::IdResponder, sa.cfg.local_id});

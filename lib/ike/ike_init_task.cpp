@@ -123,6 +123,11 @@ TaskStatus IkeInitTask::on_response(IkeSa& sa, const Message& m, ByteView raw, T
 Reply IkeInitTask::respond(IkeSa& sa, const Message& m, ByteView raw, TimePoint) {
     // Failures keep no state: reply with SPIr = 0 and let the SA die.
     auto refuse = [&](NotifyType t, Bytes data = {}) {
+        if (t == NotifyType::NoProposalChosen) {  // a configuration mismatch the operator must see
+            SaEvent e = sa.event(EventType::Failed);
+            e.reason = "IKE_SA_INIT: no acceptable IKE proposal: sent notify " + std::to_string(static_cast<int>(t));
+            sa.core.emit(std::move(e));
+        }
         sa.spi_r = 0;
         return Reply{{make_notify(t, std::move(data))}, [&sa] { sa.terminate("IKE_SA_INIT refused", false); }};
     };
