@@ -167,8 +167,9 @@ gateway::SaEntry make_sa(const gateway::ConnectionConfig& cc, const ike::ChildSa
     // may be a NAT's mapping.
     sa.udp_encap = ci.udp_encapsulation;
     if (sa.udp_encap) {
-        sa.encap_src_port = inbound ? ci.remote.port : ci.local.port;
-        sa.encap_dst_port = inbound ? ci.local.port : ci.remote.port;
+        // Both directions name the ports from our side (sa_config.hpp).
+        sa.encap_src_port = ci.local.port;
+        sa.encap_dst_port = ci.remote.port;
     }
     // Time-based rekeying is the engine's (with jitter); the dataplane's
     // seconds limit is only a backstop. Volume limits rekey at 90 %.

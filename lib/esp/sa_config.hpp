@@ -43,8 +43,11 @@ struct SaConfig {
     DfPolicy df = DfPolicy::Copy;      // IPv6 inner → IPv4 outer: Copy means Set
 
     // RFC 3948 UDP encapsulation (NAT traversal): ESP rides in UDP between
-    // these ports (outbound: source/destination of what we send; inbound: the
-    // SA only accepts UDP-encapsulated ESP, from any source port).
+    // our port (encap_src_port) and the peer's (encap_dst_port, possibly a
+    // NAT's mapping), named from our side in both directions. Outbound: the
+    // source and destination ports of what we send. Inbound: the SA only
+    // accepts UDP-encapsulated ESP arriving on encap_src_port, from any
+    // source port.
     bool udp_encap = false;
     uint16_t encap_src_port = 4500;
     uint16_t encap_dst_port = 4500;

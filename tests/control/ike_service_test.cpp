@@ -280,6 +280,10 @@ TEST_F(IkeServiceTest, NatDetectedGivesUdpEncapsulationAndKeepalives)
     EXPECT_EQ(out->sa.encap_src_port, 4500);
     EXPECT_EQ(out->sa.encap_dst_port, 4500);
     EXPECT_TRUE(b_in->sa.udp_encap);
+    // Ports are named from B's side in both directions: ESP must arrive on
+    // B's own 4500 (the dataplane checks encap_src_port on inbound SAs).
+    EXPECT_EQ(b_in->sa.encap_src_port, 4500);
+    EXPECT_EQ(b_in->sa.encap_dst_port, 14500);
     // B sends to the NAT's mapping of A's port 4500.
     EXPECT_TRUE(b_out->sa.udp_encap);
     EXPECT_EQ(b_out->sa.encap_src_port, 4500);
