@@ -269,15 +269,16 @@ void IkeService::poll(TimePoint now)
     for (size_t i = 0; i < kMaxDatagramsPerPoll && io_.receive(d); ++i)
         engine_->receive(d, now);
     engine_->tick(now);
-    for (const auto& out : engine_->take_datagrams())
-        io_.send(out);
+    // SAs first, replies second: a peer may send ESP on a new CHILD_SA as
+    // soon as it has our response, so the inbound SA must already be live.
     for (const auto& e : engine_->take_events())
         handle(e, now);
     // Handling events can queue exchanges (deleting a CHILD_SA we could not install).
     for (const auto& out : engine_->take_datagrams())
         io_.send(out);
     for (auto& [spi, c] : children_)
-        if (!c.pending_in_policies.empty() && now - c.installed_at >= kRekeyOverlapLimit)
+        if ((!c.pending_in_policies.empty() || !c.pending_out_policies.empty()) &&
+            now - c.installed_at >= kRekeyOverlapLimit)
             finish_rekey(c);
     keepalives(now);
 }
@@ -366,20 +367,29 @@ void IkeService::install_child(const ike::SaEvent& e, TimePoint now)
         auto in = make_policies(ci.remote_ts, ci.local_ts, esp::Direction::Inbound, c.spi_in, c.sa_in);
         if (out.empty() || in.empty())
             throw CommandError(err::kInvalidArgument, "traffic selectors give no usable policy");
-        for (const auto& p : out)
-            c.out_policies.push_back(p.name);
-        change.add_policies = std::move(out);
         Child* old = nullptr;
         if (e.replaces_spi_in)
             if (auto it = children_.find(e.replaces_spi_in); it != children_.end())
                 old = &it->second;
+        const bool switch_out_now = !old || e.we_initiated || !old->pending_out_policies.empty();
+        if (switch_out_now) {
+            for (const auto& p : out)
+                c.out_policies.push_back(p.name);
+            change.add_policies = std::move(out);
+        } else {
+            c.pending_out_policies = std::move(out);
+        }
         if (old) {
-            // Outbound moves to the new SA now; inbound keeps both SAs until
-            // the old one is deleted (see the header).
-            for (auto* names : {&old->in_policies, &old->out_policies})
-                change.remove_policies.insert(change.remove_policies.end(), names->begin(), names->end());
-            if (!old->sa_out.empty())
-                change.remove_sas.push_back(old->sa_out);
+            // Inbound keeps both SAs until the old one is deleted; outbound
+            // moves now or when the peer deletes the old SA (see the header).
+            change.remove_policies.insert(change.remove_policies.end(), old->in_policies.begin(),
+                                          old->in_policies.end());
+            if (switch_out_now) {
+                change.remove_policies.insert(change.remove_policies.end(), old->out_policies.begin(),
+                                              old->out_policies.end());
+                if (!old->sa_out.empty())
+                    change.remove_sas.push_back(old->sa_out);
+            }
             c.pending_in_policies = std::move(in);
             c.replaced_spi_in = old->spi_in;
         } else {
@@ -390,9 +400,12 @@ void IkeService::install_child(const ike::SaEvent& e, TimePoint now)
         apply(std::move(change));
         if (old) {
             old->in_policies.clear();
-            old->out_policies.clear();
-            old->sa_out.clear();
+            if (switch_out_now) {
+                old->out_policies.clear();
+                old->sa_out.clear();
+            }
             old->pending_in_policies.clear();  // a rekey of a rekey: the newest SA's policies win
+            old->pending_out_policies.clear();
         }
     } catch (const std::exception& ex) {
         for (auto& s : change.add_sas)
@@ -408,20 +421,38 @@ void IkeService::install_child(const ike::SaEvent& e, TimePoint now)
     children_[c.spi_in] = std::move(c);
 }
 
+// The rekeyed SA outlived kRekeyOverlapLimit: the new SA takes over its
+// selectors (and, for a peer's rekey, our outbound traffic) anyway.
 void IkeService::finish_rekey(Child& c)
 {
     SaChange change;
     change.add_policies = c.pending_in_policies;
+    change.add_policies.insert(change.add_policies.end(), c.pending_out_policies.begin(),
+                               c.pending_out_policies.end());
+    Child* old = nullptr;
+    if (auto it = children_.find(c.replaced_spi_in); it != children_.end() && !c.pending_out_policies.empty()) {
+        old = &it->second;
+        change.remove_policies = old->out_policies;
+        if (!old->sa_out.empty())
+            change.remove_sas.push_back(old->sa_out);
+    }
     try {
         apply(std::move(change));
     } catch (const std::exception& e) {
-        fail(c.conn, std::string("inbound policies after a rekey not installed: ") + e.what());
+        fail(c.conn, std::string("policies after a rekey not installed: ") + e.what());
         c.pending_in_policies.clear();  // given up (logged), not retried every round
+        c.pending_out_policies.clear();
         return;
     }
-    for (const auto& p : c.pending_in_policies)
-        c.in_policies.push_back(p.name);
+    if (old) {
+        old->out_policies.clear();
+        old->sa_out.clear();
+    }
+    for (const auto* pending : {&c.pending_in_policies, &c.pending_out_policies})
+        for (const auto& p : *pending)
+            (pending == &c.pending_in_policies ? c.in_policies : c.out_policies).push_back(p.name);
     c.pending_in_policies.clear();
+    c.pending_out_policies.clear();
     c.replaced_spi_in = 0;
 }
 
@@ -442,8 +473,11 @@ void IkeService::remove_child(uint32_t spi_in, TimePoint)
     for (auto& [spi, s] : children_)
         if (s.replaced_spi_in == spi_in)
             successor = &s;
-    if (successor)
+    if (successor) {
         change.add_policies = successor->pending_in_policies;
+        change.add_policies.insert(change.add_policies.end(), successor->pending_out_policies.begin(),
+                                   successor->pending_out_policies.end());
+    }
     try {
         apply(std::move(change));
     } catch (const std::exception& e) {
@@ -456,7 +490,10 @@ void IkeService::remove_child(uint32_t spi_in, TimePoint)
     if (successor) {
         for (const auto& p : successor->pending_in_policies)
             successor->in_policies.push_back(p.name);
+        for (const auto& p : successor->pending_out_policies)
+            successor->out_policies.push_back(p.name);
         successor->pending_in_policies.clear();
+        successor->pending_out_policies.clear();
         successor->replaced_spi_in = 0;
     }
     children_.erase(it);

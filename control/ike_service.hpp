@@ -8,9 +8,14 @@
 // negotiated selectors (local-ts -> remote-ts) and inbound PROTECT policies
 // (remote-ts -> local-ts), all at priority kIkePolicyPriority, in one version.
 //
-// Rekey without loss: the new SAs are installed and the outbound policies
-// move to the new outbound SA in one version; the old outbound SA goes in the
-// same version. The old inbound SA stays until the engine reports it deleted.
+// Rekey without loss: the new SAs are installed before the response to a
+// peer's CREATE_CHILD_SA leaves. When we initiated the rekey, the outbound
+// policies move to the new outbound SA at once (the peer installed its
+// inbound SA before answering) and the old outbound SA goes in the same
+// version. When the peer initiated it, outbound stays on the old SA until the
+// peer deletes it (as strongSwan does), since our first packets on the new SA
+// could otherwise overtake our response. The old inbound SA stays until the
+// engine reports it deleted.
 // Because the dataplane accepts a decrypted packet only when the inbound
 // policy it matches names the very SA that decrypted it, the inbound policies
 // of the old SA are withdrawn during that overlap and the new SA's inbound
@@ -80,6 +85,9 @@ private:
         std::string sa_in, sa_out;  // SA names
         std::vector<std::string> in_policies, out_policies;
         std::vector<gateway::Policy> pending_in_policies;  // installed once the rekeyed SA is gone
+        // Rekeys the peer initiated: our outbound stays on the old SA until
+        // the peer deletes it (by then it has installed the new inbound SA).
+        std::vector<gateway::Policy> pending_out_policies;
         uint32_t replaced_spi_in = 0;                      // the SA this one rekeyed, while it lives
         ike::TimePoint installed_at{0};
         std::vector<ike::TrafficSelector> local_ts, remote_ts;

@@ -143,7 +143,7 @@ TaskStatus ChildCreateTask::on_response(IkeSa& sa, const Message& m, ByteView, T
                             tsr->selectors);
     child->virtual_ip = old ? old->virtual_ip : std::nullopt;
     sa.schedule_child_lifetime(*child, now);
-    sa.install_child(std::move(child), rekey_spi_in_);
+    sa.install_child(std::move(child), rekey_spi_in_, true);
     if (old) {
         old->our_rekey_min_nonce = lowest(nonce_, nonce->data);
         old->our_rekey_new_spi_in = spi_in_;

@@ -127,6 +127,7 @@ struct SaEvent {
     std::string peer;
     std::optional<ChildSaInfo> child;
     std::uint32_t replaces_spi_in = 0;
+    bool we_initiated = false;  // ChildInstalled: we sent the request that created it
     std::uint32_t deleted_spi_in = 0, deleted_spi_out = 0;
     std::string reason;
 };

@@ -103,7 +103,7 @@ TaskStatus IkeAuthTask::on_response(IkeSa& sa, const Message& m, ByteView, TimeP
                             sa.nr, tsi->selectors, tsr->selectors);
     child->virtual_ip = sa.virtual_ip;
     sa.schedule_child_lifetime(*child, now);
-    sa.install_child(std::move(child), 0);
+    sa.install_child(std::move(child), 0, true);
     return TaskStatus::Done;
 }
 

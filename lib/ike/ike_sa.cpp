@@ -414,10 +414,11 @@ void IkeSa::schedule_child_lifetime(ChildSa& c, TimePoint now) const {
     c.expire_at = now + cfg.child.lifetime.lifetime;
 }
 
-void IkeSa::install_child(std::unique_ptr<ChildSa> child, std::uint32_t replaces_spi_in) {
+void IkeSa::install_child(std::unique_ptr<ChildSa> child, std::uint32_t replaces_spi_in, bool we_initiated) {
     SaEvent e = event(EventType::ChildInstalled);
     e.child = child_info(*child);
     e.replaces_spi_in = replaces_spi_in;
+    e.we_initiated = we_initiated;
     children.push_back(std::move(child));
     core.emit(std::move(e));
 }

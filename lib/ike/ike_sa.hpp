@@ -74,7 +74,7 @@ public:
     // Helpers for tasks.
     ChildSa* child_by_spi_in(std::uint32_t spi);
     ChildSa* child_by_spi_out(std::uint32_t spi);
-    void install_child(std::unique_ptr<ChildSa> child, std::uint32_t replaces_spi_in);
+    void install_child(std::unique_ptr<ChildSa> child, std::uint32_t replaces_spi_in, bool we_initiated = false);
     void remove_child(std::uint32_t spi_in);
     ChildSaInfo child_info(const ChildSa& c) const;
     void schedule_ike_lifetime(TimePoint now);

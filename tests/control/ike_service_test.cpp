@@ -314,14 +314,15 @@ TEST_F(IkeServiceTest, ChildRekeyKeepsOldInboundSaUntilDeleted)
     a->rekey("net", false, now);
     ASSERT_FALSE(net.to_b.empty());
     b->poll(now);  // B answers the CREATE_CHILD_SA request and installs the new SAs
-    // B: old inbound + new inbound, only the new outbound; outbound policies use it.
-    ASSERT_EQ(inst_b.model.sas.size(), 3u);
+    // B (responder of the rekey): old and new inbound SAs, both outbound SAs,
+    // and its outbound policies still on the OLD SA: A may not have
+    // installed its new inbound SA yet (A has not seen the answer).
+    ASSERT_EQ(inst_b.model.sas.size(), 4u);
     EXPECT_NE(inst_b.sa(esp::Direction::Inbound, old_b_in), nullptr);
-    EXPECT_EQ(inst_b.sa(esp::Direction::Outbound, old_b_out), nullptr);
-    uint32_t new_b_out = only_spi(inst_b, esp::Direction::Outbound);
+    EXPECT_NE(inst_b.sa(esp::Direction::Outbound, old_b_out), nullptr);
     auto pol_out = inst_b.policies(esp::Direction::Outbound);
     ASSERT_EQ(pol_out.size(), 1u);
-    EXPECT_EQ(pol_out[0]->spi, new_b_out);
+    EXPECT_EQ(pol_out[0]->spi, old_b_out);
     // During the overlap neither inbound SA is bound to a policy, so both decrypt.
     EXPECT_TRUE(inst_b.policies(esp::Direction::Inbound).empty());
 
@@ -330,6 +331,15 @@ TEST_F(IkeServiceTest, ChildRekeyKeepsOldInboundSaUntilDeleted)
     ASSERT_EQ(inst_b.model.sas.size(), 2u);
     ASSERT_EQ(inst_a.model.sas.size(), 2u);
     EXPECT_EQ(inst_b.sa(esp::Direction::Inbound, old_b_in), nullptr);
+    // A's DELETE of the old CHILD_SA moved B's outbound to the new SA.
+    EXPECT_EQ(inst_b.sa(esp::Direction::Outbound, old_b_out), nullptr);
+    uint32_t new_b_out = only_spi(inst_b, esp::Direction::Outbound);
+    EXPECT_NE(new_b_out, old_b_out);
+    auto pol_out_after = inst_b.policies(esp::Direction::Outbound);
+    ASSERT_EQ(pol_out_after.size(), 1u);
+    EXPECT_EQ(pol_out_after[0]->spi, new_b_out);
+    // A (initiator of the rekey) switched its outbound as soon as it had the answer.
+    EXPECT_EQ(inst_a.policies(esp::Direction::Outbound).size(), 1u);
     uint32_t new_b_in = only_spi(inst_b, esp::Direction::Inbound);
     EXPECT_NE(new_b_in, old_b_in);
     auto pol_in = inst_b.policies(esp::Direction::Inbound);
