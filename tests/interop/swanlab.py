@@ -125,6 +125,19 @@ def remove_stale_namespaces():
 # ---------------------------------------------------------------- processes
 
 
+def read_text(path):
+    """A log file's text, or "" while it does not exist."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def last_lines(text, n):
+    return "\n".join(text.splitlines()[-n:])
+
+
 class Proc:
     """A process started in a namespace; output goes to a log file."""
 
@@ -157,14 +170,10 @@ class Proc:
             self.p.wait(timeout=5)
 
     def log_text(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.logpath)
 
     def tail(self, n=40):
-        return "\n".join(self.log_text().splitlines()[-n:])
+        return last_lines(self.log_text(), n)
 
 
 # ---------------------------------------------------------------- strongSwan
@@ -372,14 +381,10 @@ class Charon:
         return out
 
     def log_text(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.logpath)
 
     def log_tail(self, n=30):
-        return "\n".join(self.log_text().splitlines()[-n:])
+        return last_lines(self.log_text(), n)
 
 
 # ---------------------------------------------------------------- ipsecgw
