@@ -259,7 +259,61 @@ void IkeService::start(TimePoint now)
     for (const auto& [name, c] : conns_)
         if (c.config.start == gateway::ConnStart::Initiate)
             engine_->initiate(name, now);
+    install_traps();
     poll(now);
+}
+
+void IkeService::install_traps()
+{
+    SaChange change;
+    for (const auto& [name, c] : conns_) {
+        if (c.config.start != gateway::ConnStart::Trap)
+            continue;
+        ike::PeerConfig peer = gateway::make_peer_config(c.config);
+        for (auto& p : make_policies(peer.child.local_ts, peer.child.remote_ts, esp::Direction::Outbound, 0,
+                                     "ike:" + name + ":trap")) {
+            p.action = gateway::PolicyAction::Acquire;
+            p.priority = kTrapPolicyPriority;
+            change.add_policies.push_back(std::move(p));
+        }
+    }
+    try {
+        apply(std::move(change));
+    } catch (const std::exception& e) {
+        if (log_)
+            std::fprintf(log_, "ipsecgw: ike: trap policies not installed: %s\n", e.what());
+    }
+}
+
+void IkeService::on_acquire(const std::string& policy, TimePoint now)
+{
+    now_ = now;
+    // "ike:CONN:trap:N"
+    const std::string prefix = "ike:", suffix = ":trap:";
+    size_t end = policy.rfind(suffix);
+    if (policy.compare(0, prefix.size(), prefix) != 0 || end == std::string::npos || end <= prefix.size())
+        return;
+    std::string conn = policy.substr(prefix.size(), end - prefix.size());
+    auto it = conns_.find(conn);
+    if (it == conns_.end() || it->second.config.start != gateway::ConnStart::Trap)
+        return;
+    auto sas = ike_sas_of(conn);
+    if (sas.empty()) {
+        if (log_)
+            std::fprintf(log_, "ipsecgw: ike %s: traffic without SAs: initiating\n", conn.c_str());
+        engine_->initiate(conn, now);
+        return;
+    }
+    // An IKE SA without a CHILD_SA (deleted, or refused): ask for one.
+    for (uint64_t h : sas)
+        for (const auto& [spi, c] : children_)
+            if (c.ike_sa == h)
+                return;
+    for (uint64_t h : sas)
+        if (auto s = engine_->status(h); s && s->state == "established") {
+            engine_->create_child(h, now);
+            return;
+        }
 }
 
 void IkeService::poll(TimePoint now)

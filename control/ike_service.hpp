@@ -39,6 +39,9 @@
 namespace ipsecgw::control {
 
 inline constexpr uint32_t kIkePolicyPriority = 1000;
+// `start trap`: ACQUIRE policies just below the CHILD_SAs' PROTECT policies,
+// so they only see traffic while no CHILD_SA covers it.
+inline constexpr uint32_t kTrapPolicyPriority = kIkePolicyPriority - 1;
 inline constexpr ike::Duration kNatKeepaliveInterval{20000};
 inline constexpr ike::Duration kRekeyOverlapLimit{10000};
 
@@ -62,6 +65,9 @@ public:
     // From the dataplane's lifetime monitor, for any SA: ignored when it is
     // not one of ours.
     void on_lifetime_event(esp::Direction dir, uint32_t spi, SaLifetimeEvent what, ike::TimePoint now);
+    // Traffic matched the ACQUIRE policy `policy` (installed by start() for a
+    // `start trap` connection): negotiate SAs unless that is under way.
+    void on_acquire(const std::string& policy, ike::TimePoint now);
 
     // Operator requests (throw CommandError: not_found for an unknown
     // connection, conflict when there is nothing to act on).
@@ -107,6 +113,7 @@ private:
     void apply(SaChange change);
     void fail(const std::string& conn, const std::string& why);
     void keepalives(ike::TimePoint now);
+    void install_traps();
     Connection& connection(const std::string& name);
     std::vector<uint64_t> ike_sas_of(const std::string& conn) const;
 

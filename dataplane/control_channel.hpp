@@ -12,7 +12,9 @@
 //          Worker 0 routes them like forwarded traffic (no TTL decrement) and
 //          transmits them. Multi-producer, single-consumer.
 //  events: workers -> control. WorkerEvent records (sequence numbers near
-//          exhaustion or exhausted), posted once per SA and condition.
+//          exhaustion or exhausted), posted once per SA and condition; and
+//          acquires (traffic for a `start trap` connection without SAs),
+//          at most one per policy and worker every 100 ms.
 //  pool:   where the control core allocates its tx mbufs.
 #pragma once
 
@@ -26,6 +28,7 @@ namespace ipsecgw::dataplane {
 enum class WorkerEventType : uint8_t {
     SeqSoft,       // an outbound SA has fewer than its soft margin of sequence numbers left
     SeqExhausted,  // an outbound SA ran out of sequence numbers: it sends nothing more
+    Acquire,       // a packet hit an ACQUIRE policy (sa_slot = its policy index, spi = 0)
 };
 
 struct WorkerEvent {

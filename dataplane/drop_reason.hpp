@@ -31,6 +31,7 @@ enum class Drop : uint16_t {
     Punted,                     // IKE handed to the control core (ControlChannel::punt)
     PuntFull,                   // IKE dropped: the punt ring was full
     NatKeepalive,               // RFC 3948 §2.3 NAT keepalive (one 0xFF byte to UDP 4500)
+    Acquire,                    // no SA yet for this traffic: IKE asked to negotiate one
     Count
 };
 
@@ -62,6 +63,7 @@ constexpr std::string_view drop_name(Drop d)
     case Drop::Punted: return "punted";
     case Drop::PuntFull: return "punt_full";
     case Drop::NatKeepalive: return "nat_keepalive";
+    case Drop::Acquire: return "acquire";
     default: return "unknown";
     }
 }

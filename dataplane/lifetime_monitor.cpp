@@ -79,6 +79,12 @@ void LifetimeMonitor::drain_events(const GatewayTables& t, std::chrono::steady_c
     for (int round = 0; round < 8; ++round) {  // bounded: at most 256 per poll
         unsigned n = rte_ring_sc_dequeue_burst_elem(events_, ev, sizeof(WorkerEvent), 32, nullptr);
         for (unsigned i = 0; i < n; ++i) {
+            if (ev[i].type == WorkerEventType::Acquire) {
+                if (acquire_listener_ && ev[i].sa_slot < t.policies.size() &&
+                    t.policies[ev[i].sa_slot].action == gateway::PolicyAction::Acquire)
+                    acquire_listener_(ev[i].sa_slot);
+                continue;
+            }
             if (ev[i].sa_slot >= t.sas.size())
                 continue;
             const SaSlot& s = t.sas[ev[i].sa_slot];

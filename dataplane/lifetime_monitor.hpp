@@ -44,6 +44,10 @@ public:
     LifetimeMonitor(const std::atomic<const GatewayTables*>& live, const std::vector<LcoreCounters*>& lcores,
                     FILE* log);
     void set_listener(Listener l) { listener_ = std::move(l); }
+    // Acquires from the workers (WorkerEventType::Acquire): the index of the
+    // ACQUIRE policy the traffic matched, in the tables the workers use.
+    using AcquireListener = std::function<void(uint32_t policy_index)>;
+    void set_acquire_listener(AcquireListener l) { acquire_listener_ = std::move(l); }
     // The workers' event ring (ControlChannel::events), drained by poll().
     void set_event_ring(rte_ring* events) { events_ = events; }
     void poll();
@@ -66,6 +70,7 @@ private:
     FILE* log_;
     std::vector<State> state_;
     Listener listener_;
+    AcquireListener acquire_listener_;
     rte_ring* events_ = nullptr;
 };
 

@@ -380,6 +380,11 @@ int run(int argc, char** argv)
                                 : control::SaLifetimeEvent::Soft;
                 ike->on_lifetime_event(s.sa->direction(), s.sa->spi(), what, ike_now());
             });
+            monitor.set_acquire_listener([&](uint32_t policy_index) {
+                const auto& policies = live->model().spd.policies();
+                if (policy_index < policies.size())
+                    ike->on_acquire(policies[policy_index].name, ike_now());
+            });
             ike->start(ike_now());
             control_tick = [&] { ike->poll(ike_now()); };
         }

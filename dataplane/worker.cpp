@@ -228,6 +228,11 @@ void Worker::outbound(rte_mbuf** pkts, uint32_t n, const AclResult* res)
             drop(m, res[i] ? Drop::PolicyDiscard : Drop::NoPolicy);
             continue;
         }
+        if (a == gateway::PolicyAction::Acquire) [[unlikely]] {
+            acquire(res[i] - 1);
+            drop(m, Drop::Acquire);
+            continue;
+        }
         // The gateway forwards the plaintext packet: its TTL drops by one
         // before it is encapsulated (or sent on as is for BYPASS).
         if (!decrement_ttl(rte_pktmbuf_mtod(m, uint8_t*))) {
@@ -418,6 +423,22 @@ void Worker::forward(rte_mbuf* m, bool decrement)
 
 // IKE for the control core: the mbuf goes as it is (IP header first, m->port
 // the arrival port); the control core frees it.
+// Asks the control core for SAs (a `start trap` connection), at most once
+// per policy every 100 ms from this worker: the traffic that triggers it
+// must not flood the event ring.
+void Worker::acquire(uint32_t policy_index)
+{
+    if (!channel_ || !channel_->events)
+        return;
+    uint64_t now = rte_get_tsc_cycles();
+    uint64_t& last = acquire_sent_[policy_index % kAcquireSlots];
+    if (last && now - last < rte_get_tsc_hz() / 10)
+        return;
+    last = now;
+    WorkerEvent ev{WorkerEventType::Acquire, plan_.index, policy_index, 0};
+    rte_ring_mp_enqueue_elem(channel_->events, &ev, sizeof ev);  // full: the next packet asks again
+}
+
 void Worker::punt(rte_mbuf* m)
 {
     if (!channel_ || !channel_->punt) {

@@ -57,6 +57,7 @@ private:
     void encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint32_t n);
     void forward(rte_mbuf* m, bool decrement_ttl);
     void punt(rte_mbuf* m);
+    void acquire(uint32_t policy_index);
     void send_control_tx();
     void report_seq_events(esp::Sa* const* sas, const uint32_t* slots, uint32_t n);
     void post_event(WorkerEventType type, esp::Sa& sa, uint32_t slot);
@@ -77,6 +78,8 @@ private:
     const std::atomic<bool>& stop_;
     const std::vector<rte_ring*>& handoff_;
     const ControlChannel* channel_;
+    static constexpr uint32_t kAcquireSlots = 64;
+    uint64_t acquire_sent_[kAcquireSlots] = {};  // TSC of the last acquire per policy index (mod 64)
     esp::EspEngine engine_;
 
     struct TxBuffer {

@@ -484,7 +484,7 @@ void ConnectionParser::conn(const ConfigLine& l)
                 else if (v == "initiate")
                     c.start = ConnStart::Initiate;
                 else if (v == "trap")
-                    fail("start trap is not supported (the dataplane has no acquire); use 'initiate' or 'none'");
+                    c.start = ConnStart::Trap;
                 else
                     fail("start must be 'none' or 'initiate'");
             } else if (k == "dpd") {
@@ -525,8 +525,9 @@ void ConnectionParser::conn(const ConfigLine& l)
     c.local = *local;
     if (c.remote && c.remote->family != c.local.family)
         fail("local and remote are of different address families");
-    if (!c.remote && c.start == ConnStart::Initiate)
-        fail("start initiate needs a remote address (not 'any')");
+    if (!c.remote && c.start != ConnStart::None)
+        fail(std::string("start ") + (c.start == ConnStart::Trap ? "trap" : "initiate") +
+             " needs a remote address (not 'any')");
     if (families(c.local_ts) != families(c.remote_ts))
         fail("local-ts and remote-ts must cover the same address families");
     if (c.transport_mode) {

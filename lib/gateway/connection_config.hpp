@@ -17,7 +17,9 @@
 namespace ipsecgw::gateway {
 
 enum class ConnAuth : uint8_t { Psk, Pubkey };
-enum class ConnStart : uint8_t { None, Initiate };
+// Initiate: at start. Trap: when traffic first matches the connection's
+// selectors (an ACQUIRE policy in the dataplane asks the control core).
+enum class ConnStart : uint8_t { None, Initiate, Trap };
 
 // Everything that defines a connection; two definitions compare equal when a
 // reload would change nothing for their IKE SAs.

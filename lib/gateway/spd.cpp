@@ -11,6 +11,7 @@ const char* policy_action_name(PolicyAction a)
     case PolicyAction::Protect: return "protect";
     case PolicyAction::Bypass: return "bypass";
     case PolicyAction::Discard: return "discard";
+    case PolicyAction::Acquire: return "acquire";
     }
     return "?";
 }

@@ -18,7 +18,9 @@
 
 namespace ipsecgw::gateway {
 
-enum class PolicyAction : uint8_t { Protect, Bypass, Discard };
+// Acquire: no SA yet; the packet is dropped and the control core asked to
+// negotiate one (installed by the IKE service for `start trap` connections).
+enum class PolicyAction : uint8_t { Protect, Bypass, Discard, Acquire };
 const char* policy_action_name(PolicyAction a);
 
 constexpr uint16_t kAnyProtocol = 0xffff;

@@ -160,13 +160,15 @@ gateway::ConnectionConfig conn(const std::string& name, net::IpAddress local, st
 
 class IkeServiceTest : public ::testing::Test {
 protected:
-    void make(bool nat, const std::string& psk_b = "interop-test-psk-0123456789")
+    void make(bool nat, const std::string& psk_b = "interop-test-psk-0123456789",
+              gateway::ConnStart a_start = gateway::ConnStart::Initiate)
     {
         net.nat = nat;
         auto a_addr = nat ? *net::IpAddress::parse("10.0.0.1") : *net::IpAddress::parse("10.99.0.1");
         gateway::IkeConfig ca, cb;
         ca.connections.push_back(
             conn("net", a_addr, *net::IpAddress::parse("10.99.0.2"), "interop-test-psk-0123456789", true));
+        ca.connections.back().start = a_start;
         cb.connections.push_back(conn("net", *net::IpAddress::parse("10.99.0.2"), std::nullopt, psk_b, false));
         a = std::make_unique<IkeService>(ca, inst_a, io_a, nullptr);
         b = std::make_unique<IkeService>(cb, inst_b, io_b, nullptr);
@@ -432,4 +434,35 @@ TEST_F(IkeServiceTest, CommandsAnswerThroughTheDispatcher)
     EXPECT_EQ(inst_a.model.sas.size(), 2u);  // an IKE rekey leaves the CHILD_SAs alone
     r = call(R"({"v":1,"cmd":"show.ike"})");
     EXPECT_EQ(r.find("result")->find("connections")->as_array().size(), 1u);
+}
+
+TEST_F(IkeServiceTest, TrapInstallsAcquirePoliciesAndAcquireInitiates)
+{
+    make(false, "interop-test-psk-0123456789", gateway::ConnStart::Trap);
+    a->start(now);
+    pump();
+    // Nothing negotiated yet; one ACQUIRE policy for the selectors, below
+    // the priority CHILD_SA policies get.
+    EXPECT_TRUE(inst_a.model.sas.empty());
+    auto traps = inst_a.policies(esp::Direction::Outbound);
+    ASSERT_EQ(traps.size(), 1u);
+    EXPECT_EQ(traps[0]->action, gateway::PolicyAction::Acquire);
+    EXPECT_LT(traps[0]->priority, kIkePolicyPriority);
+    EXPECT_TRUE(net.to_b.empty());
+    a->on_acquire("ike:other:trap:0", now);  // not a trap of ours: ignored
+    a->on_acquire("net", now);
+    EXPECT_TRUE(net.to_b.empty());
+    a->on_acquire(traps[0]->name, now);
+    pump();
+    ASSERT_EQ(inst_a.model.sas.size(), 2u) << a->last_error("net");
+    ASSERT_EQ(inst_b.model.sas.size(), 2u);
+    // A second acquire while the SAs exist starts nothing.
+    a->on_acquire(inst_a.policies(esp::Direction::Outbound).back()->name, now);
+    EXPECT_TRUE(net.to_b.empty());
+    // The trap stays (for the next time the SAs go), the CHILD_SA's PROTECT policy outranks it.
+    size_t acquire = 0, protect = 0;
+    for (const auto* p : inst_a.policies(esp::Direction::Outbound))
+        (p->action == gateway::PolicyAction::Acquire ? acquire : protect) += 1;
+    EXPECT_EQ(acquire, 1u);
+    EXPECT_EQ(protect, 1u);
 }

@@ -146,7 +146,7 @@ TEST_F(ConnConfigTest, EachErrorNamesItsLine)
     EXPECT_NE(error(with("local-ts 192.168.20.0/24", "local-ts 192.168.20.1/24")).find("host bits"),
               std::string::npos);
     EXPECT_NE(error(with("auth psk", "auth eap")).find("auth must be"), std::string::npos);
-    EXPECT_NE(error(with("auth psk", "auth psk start trap")).find("not supported"), std::string::npos);
+    EXPECT_NE(error(with("remote 10.99.0.1", "remote any start trap")).find("needs a remote"), std::string::npos);
     EXPECT_NE(error(with("remote 10.99.0.1", "remote any start initiate")).find("needs a remote"),
               std::string::npos);
     EXPECT_NE(error(with("auth psk", "auth psk colour blue")).find("unknown option 'colour'"), std::string::npos);
