@@ -34,6 +34,8 @@ if [ $quick = 0 ]; then
   # Units only: DPDK's EAL is not run under the sanitizers here.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suite "ASan+UBSan build: unit suites" "$asan" --suite esp --suite ike --suite gateway
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_suite "ASan+UBSan build: IKE service units" "$asan" control_ike_service control_ike_packet
   echo "=== libFuzzer: IKEv2 parser and engine, ${FUZZ_SECONDS:-30} s each (build-fuzz)"
   if "$ROOT/tests/fuzz/run_fuzz.sh" "${FUZZ_SECONDS:-30}" "$ROOT/build-fuzz" > "$ROOT/build-fuzz.log" 2>&1; then
     grep -E "^Done [0-9]+ runs" "$ROOT/build-fuzz.log" || true
