@@ -1,8 +1,9 @@
 // A line-oriented front end to the ESP engine for interoperability tests in
 // other languages (scapy). Key material arrives on stdin, never on argv.
 //
-//   sa SPI in|out tunnel|transport KEYMAT_HEX ESN(0|1) TUNNEL_SRC TUNNEL_DST [FIRST_SEQ]
+//   sa SPI in|out tunnel|transport KEYMAT_HEX ESN(0|1) TUNNEL_SRC TUNNEL_DST [FIRST_SEQ [encap SPORT DPORT]]
 //      FIRST_SEQ: the first sequence number sent (out) or expected (in)
+//      encap: RFC 3948 ESP-in-UDP (SPORT: ours, the port inbound ESP must arrive on)
 //   enc SPI PACKET_HEX     -> "ok HEX" | "err REASON"
 //   dec SPI PACKET_HEX     -> "ok HEX SEQ" | "err REASON"
 #include <iostream>
@@ -28,7 +29,9 @@ int main()
         if (cmd == "sa") {
             int esn = 0;
             uint64_t first = 1;
-            in >> dir >> mode >> hex >> esn >> src >> dst >> first;
+            std::string encap;
+            uint32_t sport = 0, dport = 0;
+            in >> dir >> mode >> hex >> esn >> src >> dst >> first >> encap >> sport >> dport;
             test::Bytes km = test::from_hex(hex);
             SaConfig c;
             c.spi = spi;
@@ -43,6 +46,11 @@ int main()
             c.tunnel_src = *s;
             c.tunnel_dst = *d;
             c.initial_seq = first - 1;
+            if (encap == "encap") {
+                c.udp_encap = true;
+                c.encap_src_port = uint16_t(sport);
+                c.encap_dst_port = uint16_t(dport);
+            }
             auto sa = Sa::create(c);
             if (c.direction == Direction::Inbound)
                 sa->replay().restart_at(first - 1);
