@@ -56,6 +56,7 @@ private:
     void check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n);
     void encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint32_t n);
     void forward(rte_mbuf* m, bool decrement_ttl);
+    void send_to(rte_mbuf* m, uint16_t port, const rte_ether_addr* mac);
     void punt(rte_mbuf* m);
     void send_control_tx();
     void report_seq_events(esp::Sa* const* sas, const uint32_t* slots, uint32_t n);
@@ -66,6 +67,7 @@ private:
     void flush_tx(uint16_t port, bool final);
     void flush_all(bool final);
     void drop(rte_mbuf* m, Drop why);
+    void drop(rte_mbuf* m, Drop why, uint32_t slot);
 
     const std::atomic<const GatewayTables*>& live_;
     const GatewayTables* t_;
