@@ -77,7 +77,16 @@ std::string scalar_text(const Json& v)
         }
         return s.empty() ? "-" : s;
     }
-    case Json::Type::Object: return v.dump();
+    case Json::Type::Object: {
+        // A flat object in a table cell (e.g. an SA's drops by reason): k=v,k=v.
+        std::string s;
+        for (const auto& [k, e] : v.as_object()) {
+            if (e.is_array() || e.is_object())
+                return v.dump();
+            s += (s.empty() ? "" : ",") + k + "=" + scalar_text(e);
+        }
+        return s.empty() ? "-" : s;
+    }
     }
     return "";
 }

@@ -97,6 +97,13 @@ Json sa_row(const GatewayView& v, uint32_t slot)
     }
     r.set("packets", tot.packets);
     r.set("bytes", tot.bytes);
+    // Drops of packets already tied to this SA: the total, and by reason (non-zero only).
+    Json drops = Json::object();
+    for (unsigned d = 0; d < dataplane::kSaDropCount; ++d)
+        if (tot.drops[d])
+            drops.set(std::string(dataplane::sa_drop_name(static_cast<dataplane::SaDrop>(d))), tot.drops[d]);
+    r.set("drops_total", tot.drops_total());
+    r.set("drops", std::move(drops));
     return r;
 }
 

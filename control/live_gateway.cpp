@@ -179,10 +179,8 @@ void LiveGateway::apply(GatewayConfig next, std::vector<uint32_t> slots, bool re
     rcu_.retire([old, released = std::move(released), counters, free_slots] {
         delete old;  // SAs only it held die here: keys wiped by esp::Sa's destructor
         for (uint32_t s : released) {
-            for (auto* c : *counters) {  // no worker writes this slot any more
-                c->sas[s].packets.v.store(0, std::memory_order_relaxed);
-                c->sas[s].bytes.v.store(0, std::memory_order_relaxed);
-            }
+            for (auto* c : *counters)  // no worker writes this slot any more
+                c->sas[s].clear();
             free_slots->push_back(s);
         }
     });

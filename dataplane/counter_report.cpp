@@ -10,8 +10,18 @@ SaTotals sa_totals(const std::vector<LcoreCounters*>& lcores, uint32_t slot)
     for (const auto* c : lcores) {
         t.packets += c->sas[slot].packets.get();
         t.bytes += c->sas[slot].bytes.get();
+        for (unsigned d = 0; d < kSaDropCount; ++d)
+            t.drops[d] += c->sas[slot].drops[d].get();
     }
     return t;
+}
+
+uint64_t SaTotals::drops_total() const
+{
+    uint64_t n = 0;
+    for (uint64_t d : drops)
+        n += d;
+    return n;
 }
 
 void print_counters(FILE* out, const GatewayTables& t, const std::vector<LcoreCounters*>& lcores, const char* title)
@@ -45,6 +55,23 @@ void print_counters(FILE* out, const GatewayTables& t, const std::vector<LcoreCo
         std::fprintf(out, "%-16s %-4s %10u %-8s %14" PRIu64 " %16" PRIu64 "\n", s.name.c_str(),
                      s.sa->direction() == esp::Direction::Inbound ? "in" : "out", s.sa->spi(), state, tot.packets,
                      tot.bytes);
+    }
+    // Per-SA drops get their own section (5 columns) so the SA table above
+    // keeps its layout for the tools that read it.
+    std::fprintf(out, "sa drops:\n");
+    for (uint32_t i = 0; i < t.sas.size(); ++i) {
+        const auto& s = t.sas[i];
+        if (!s.sa)
+            continue;
+        SaTotals tot = sa_totals(lcores, i);
+        for (unsigned d = 0; d < kSaDropCount; ++d) {
+            if (!tot.drops[d])
+                continue;
+            auto name = sa_drop_name(static_cast<SaDrop>(d));
+            std::fprintf(out, "%-16s %-4s %10u %-24.*s %14" PRIu64 "\n", s.name.c_str(),
+                         s.sa->direction() == esp::Direction::Inbound ? "in" : "out", s.sa->spi(), int(name.size()),
+                         name.data(), tot.drops[d]);
+        }
     }
     std::fprintf(out, "drops:\n");
     uint64_t total = 0;

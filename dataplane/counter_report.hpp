@@ -12,6 +12,8 @@ namespace ipsecgw::dataplane {
 
 struct SaTotals {
     uint64_t packets = 0, bytes = 0;
+    uint64_t drops[kSaDropCount] = {};  // by SaDrop
+    uint64_t drops_total() const;
 };
 
 SaTotals sa_totals(const std::vector<LcoreCounters*>& lcores, uint32_t slot);

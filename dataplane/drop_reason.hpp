@@ -37,7 +37,7 @@ enum class Drop : uint16_t {
 
 constexpr unsigned kDropCount = static_cast<unsigned>(Drop::Count);
 
-inline Drop drop_of(esp::Status s) { return static_cast<Drop>(static_cast<uint16_t>(s)); }
+constexpr Drop drop_of(esp::Status s) { return static_cast<Drop>(static_cast<uint16_t>(s)); }
 
 constexpr std::string_view drop_name(Drop d)
 {
@@ -66,6 +66,58 @@ constexpr std::string_view drop_name(Drop d)
     case Drop::Acquire: return "acquire";
     default: return "unknown";
     }
+}
+
+// Per-SA drop counters: the reasons a packet already tied to an SA is
+// dropped, folded into a small fixed set so every SA slot stays bounded.
+enum class SaDrop : uint8_t {
+    Replay,                 // replayed or left of the replay window
+    IcvFailure,             // integrity check failed
+    BadTrailer,             // bad padding, next header or inner packet after decryption
+    SaNotActive,            // SA dead, expired, or its sequence space exhausted
+    EncapMismatch,          // ESP-in-UDP / plain ESP / UDP port not what the SA uses
+    InboundPolicyMismatch,  // decrypted packet outside the SA's selectors
+    HandoffFull,            // the owning worker's handoff ring was full
+    Other,                  // anything else (truncated, no room, crypto error, ...)
+    Count
+};
+
+constexpr unsigned kSaDropCount = static_cast<unsigned>(SaDrop::Count);
+
+constexpr SaDrop sa_drop_of(Drop d)
+{
+    // On the number: the esp::Status values are not named in Drop.
+    constexpr auto v = [](auto x) { return static_cast<uint16_t>(x); };
+    switch (v(d)) {
+    case v(esp::Status::Replayed):
+    case v(esp::Status::OutsideWindow): return SaDrop::Replay;
+    case v(esp::Status::IcvFailure): return SaDrop::IcvFailure;
+    case v(esp::Status::BadPad):
+    case v(esp::Status::BadNextHeader):
+    case v(esp::Status::MalformedInner): return SaDrop::BadTrailer;
+    case v(esp::Status::SaNotActive):
+    case v(esp::Status::SeqExhausted): return SaDrop::SaNotActive;
+    case v(esp::Status::EncapMismatch): return SaDrop::EncapMismatch;
+    case v(Drop::InboundPolicyMismatch): return SaDrop::InboundPolicyMismatch;
+    case v(Drop::HandoffFull): return SaDrop::HandoffFull;
+    default: return SaDrop::Other;
+    }
+}
+
+constexpr std::string_view sa_drop_name(SaDrop d)
+{
+    switch (d) {
+    case SaDrop::Replay: return "replay";
+    case SaDrop::IcvFailure: return "icv_failure";
+    case SaDrop::BadTrailer: return "bad_trailer";
+    case SaDrop::SaNotActive: return "sa_not_active";
+    case SaDrop::EncapMismatch: return "encapsulation_mismatch";
+    case SaDrop::InboundPolicyMismatch: return "inbound_policy_mismatch";
+    case SaDrop::HandoffFull: return "handoff_full";
+    case SaDrop::Other: return "other";
+    case SaDrop::Count: break;
+    }
+    return "unknown";
 }
 
 }  // namespace ipsecgw::dataplane

@@ -105,6 +105,21 @@ GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& nam
                 pi.addresses6.push_back(a.bytes);
             }
     }
+    // Outbound tunnel SAs always send to the same outer destination.
+    for (SaSlot& s : sas) {
+        if (!s.sa || s.sa->direction() != esp::Direction::Outbound || s.sa->mode() != esp::Mode::Tunnel)
+            continue;
+        const auto& dst = s.sa->config().tunnel_dst;
+        uint16_t port = 0;
+        const rte_ether_addr* mac = nullptr;
+        bool no_route = false;
+        bool found = dst.is_v4() ? routes->lookup4(dst.bytes.data(), &port, &mac, &no_route)
+                                 : routes->lookup6(dst.bytes.data(), &port, &mac, &no_route);
+        if (found && port < kMaxPorts && ports[port].enabled) {
+            s.next_mac = mac;
+            s.next_port = port;
+        }
+    }
 }
 
 bool GatewayTables::esp_for_us4(const uint8_t* dst) const

@@ -33,6 +33,13 @@ struct SaSlot {
     // Inbound: the worker that owns the replay window. ESP for this SA that
     // reaches another worker is handed to the owner through its ring.
     uint16_t owner = 0;
+    // Outbound tunnel SAs: the next hop of the tunnel destination, resolved
+    // once per table version (routes and neighbours are part of the version,
+    // so it cannot go stale). Null: not resolvable now, the worker routes
+    // each packet. The source MAC is read from ports[] at send time, since
+    // the first version gets its port MACs after it is built.
+    const rte_ether_addr* next_mac = nullptr;
+    uint16_t next_port = 0;
 };
 
 struct CompiledPolicy {

@@ -27,6 +27,20 @@ struct alignas(64) PortCounters {
 
 struct alignas(64) SaCounters {
     Counter packets, bytes;  // successfully processed (plaintext bytes)
+    // Drops of packets already tied to this SA, by SaDrop bucket. Written
+    // only on the drop path: a separate cache line from packets/bytes, so the
+    // forwarding path never touches it.
+    alignas(64) Counter drops[kSaDropCount];
+
+    void drop(Drop d) { drops[static_cast<unsigned>(sa_drop_of(d))].add(1); }
+    // Zeroes the slot for its next SA (no worker writes it any more).
+    void clear()
+    {
+        packets.v.store(0, std::memory_order_relaxed);
+        bytes.v.store(0, std::memory_order_relaxed);
+        for (auto& d : drops)
+            d.v.store(0, std::memory_order_relaxed);
+    }
 };
 
 struct alignas(64) LcoreCounters {

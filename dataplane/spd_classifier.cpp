@@ -2,6 +2,7 @@
 
 #include <rte_byteorder.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <vector>
@@ -102,6 +103,7 @@ SpdClassifier::SpdClassifier(const gateway::Spd& spd, const std::string& name)
         for (auto dir : {esp::Direction::Inbound, esp::Direction::Outbound}) {
             std::vector<uint8_t> r4, r6;
             uint32_t n4 = 0, n6 = 0;
+            std::vector<std::pair<uint32_t, LinearRule4>> lin;  // (rank, rule)
             for (uint32_t i = 0; i < pol.size(); ++i) {
                 const auto& p = pol[i];
                 if (p.direction != dir)
@@ -117,6 +119,17 @@ SpdClassifier::SpdClassifier(const gateway::Spd& spd, const std::string& name)
                     auto* b = reinterpret_cast<const uint8_t*>(&r);
                     r4.insert(r4.end(), b, b + sizeof r);
                     ++n4;
+                    auto mask = [](unsigned len) { return len ? ~uint32_t(0) << (32 - len) : 0u; };
+                    LinearRule4 l{};
+                    l.src_mask = mask(s.src.len);
+                    l.src = r.field[1].value.u32 & l.src_mask;
+                    l.dst_mask = mask(s.dst.len);
+                    l.dst = r.field[2].value.u32 & l.dst_mask;
+                    l.sport_lo = s.sport.lo, l.sport_hi = s.sport.hi;
+                    l.dport_lo = s.dport.lo, l.dport_hi = s.dport.hi;
+                    l.proto_lo = uint8_t(s.proto_lo), l.proto_hi = uint8_t(s.proto_hi);
+                    l.result = i + 1;
+                    lin.emplace_back(ranks[i], l);
                 } else {
                     Acl6Rule r{};
                     fill_common(r, p, ranks[i], i, 11);
@@ -132,16 +145,27 @@ SpdClassifier::SpdClassifier(const gateway::Spd& spd, const std::string& name)
                 }
             }
             const char* d = dir == esp::Direction::Inbound ? "in" : "out";
+            if (n4 <= kLinearMax) {
+                // rte_acl: the highest priority wins; the ranks are distinct.
+                std::stable_sort(lin.begin(), lin.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+                for (const auto& [rank, l] : lin)
+                    linear4_[slot(dir)].push_back(l);
+            }
             ctx4_[slot(dir)] = build(name + "4" + d, sizeof(Acl4Rule), r4, n4, config4());
             ctx6_[slot(dir)] = build(name + "6" + d, sizeof(Acl6Rule), r6, n6, config6());
         }
     } catch (...) {
-        this->~SpdClassifier();
+        free_contexts();  // the members themselves are destroyed by the unwinding
         throw;
     }
 }
 
 SpdClassifier::~SpdClassifier()
+{
+    free_contexts();
+}
+
+void SpdClassifier::free_contexts()
 {
     for (auto*& c : ctx4_)
         rte_acl_free(c), c = nullptr;
@@ -151,6 +175,25 @@ SpdClassifier::~SpdClassifier()
 
 void SpdClassifier::classify4(esp::Direction dir, const AclKey4** keys, AclResult* results, uint32_t n) const
 {
+    const std::vector<LinearRule4>& lin = linear4_[slot(dir)];
+    if (!lin.empty()) {
+        for (uint32_t i = 0; i < n; ++i) {
+            const AclKey4& k = *keys[i];
+            uint32_t src = rte_be_to_cpu_32(k.src), dst = rte_be_to_cpu_32(k.dst);
+            uint16_t sport = rte_be_to_cpu_16(k.sport), dport = rte_be_to_cpu_16(k.dport);
+            AclResult r = 0;
+            for (const LinearRule4& l : lin) {
+                if ((src & l.src_mask) == l.src && (dst & l.dst_mask) == l.dst && k.proto >= l.proto_lo &&
+                    k.proto <= l.proto_hi && sport >= l.sport_lo && sport <= l.sport_hi && dport >= l.dport_lo &&
+                    dport <= l.dport_hi) {
+                    r = l.result;
+                    break;
+                }
+            }
+            results[i] = r;
+        }
+        return;
+    }
     rte_acl_ctx* c = ctx4_[slot(dir)];
     if (!c) {
         for (uint32_t i = 0; i < n; ++i)

@@ -90,6 +90,14 @@ void Worker::drop(rte_mbuf* m, Drop why)
     rte_pktmbuf_free(m);
 }
 
+// A drop with an SA context also counts under the SA's slot (drop path only).
+void Worker::drop(rte_mbuf* m, Drop why, uint32_t slot)
+{
+    if (slot != SadTable::kNone)
+        c_.sas[slot].drop(why);
+    drop(m, why);
+}
+
 void Worker::handle_burst(uint16_t port, rte_mbuf** pkts, uint16_t n)
 {
     const PortInfo& pi = t_->ports[port];
@@ -264,14 +272,18 @@ void Worker::encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint
     report_seq_events(sas, slots, n);
     for (uint32_t i = 0; i < n; ++i) {
         if (st[i] != esp::Status::Ok) {
-            drop(pkts[i], drop_of(st[i]));
+            drop(pkts[i], drop_of(st[i]), slots[i]);
             continue;
         }
         apply_view(pkts[i], views[i]);
         SaCounters& sc = c_.sas[slots[i]];
         sc.packets.add(1);
         sc.bytes.add(plain_len[i]);
-        forward(pkts[i], false);
+        const SaSlot& slot = t_->sas[slots[i]];
+        if (slot.next_mac)
+            send_to(pkts[i], slot.next_port, slot.next_mac);
+        else
+            forward(pkts[i], false);
     }
 }
 
@@ -305,7 +317,7 @@ void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
         // Each inbound SA's replay window has one writer: its owner worker.
         if (slot != SadTable::kNone && !handed_off && !handoff_.empty() && t_->sas[slot].owner != plan_.index) {
             if (rte_ring_mp_enqueue(handoff_[t_->sas[slot].owner], m) != 0)
-                drop(m, Drop::HandoffFull);
+                drop(m, Drop::HandoffFull, slot);
             continue;
         }
         views[n] = v;
@@ -321,7 +333,7 @@ void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
     uint32_t nok = 0;
     for (uint32_t i = 0; i < n; ++i) {
         if (st[i] != esp::Status::Ok) {
-            drop(pkts[i], drop_of(st[i]));
+            drop(pkts[i], drop_of(st[i]), slots[i]);
             continue;
         }
         apply_view(pkts[i], views[i]);
@@ -348,7 +360,7 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
         uint8_t* ip = rte_pktmbuf_mtod(pkts[i], uint8_t*);
         uint32_t len = ip_packet_length(ip, pkts[i]->data_len);
         if (len == 0) {
-            drop(pkts[i], Drop::MalformedIp);
+            drop(pkts[i], Drop::MalformedIp, slots[i]);
             pkts[i] = nullptr;
             continue;
         }
@@ -369,7 +381,7 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
                        t_->policies[r - 1].sa_slot == slots[i])
                     : !s.has_inbound_policy;
         if (!ok) {
-            drop(m, Drop::InboundPolicyMismatch);
+            drop(m, Drop::InboundPolicyMismatch, slots[i]);
             return;
         }
         SaCounters& sc = c_.sas[slots[i]];
@@ -410,6 +422,14 @@ void Worker::forward(rte_mbuf* m, bool decrement)
         drop(m, Drop::NoRoute);
         return;
     }
+    send_to(m, port, mac);
+}
+
+// Adds the Ethernet header (ether type from the IP version) and queues the
+// packet on port.
+void Worker::send_to(rte_mbuf* m, uint16_t port, const rte_ether_addr* mac)
+{
+    bool v4 = (*rte_pktmbuf_mtod(m, uint8_t*) >> 4) == 4;
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, kEthLen));
     if (!eth) {
         drop(m, Drop::NoHeadroom);

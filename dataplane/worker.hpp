@@ -56,6 +56,7 @@ private:
     void check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n);
     void encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint32_t n);
     void forward(rte_mbuf* m, bool decrement_ttl);
+    void send_to(rte_mbuf* m, uint16_t port, const rte_ether_addr* mac);
     void punt(rte_mbuf* m);
     void acquire(uint32_t policy_index);
     void send_control_tx();
@@ -67,6 +68,7 @@ private:
     void flush_tx(uint16_t port, bool final);
     void flush_all(bool final);
     void drop(rte_mbuf* m, Drop why);
+    void drop(rte_mbuf* m, Drop why, uint32_t slot);
 
     const std::atomic<const GatewayTables*>& live_;
     const GatewayTables* t_;

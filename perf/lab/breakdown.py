@@ -42,7 +42,7 @@ STAGES = [
     ("SA lookup", r"", r"SadTable|peek_spi|Worker::inbound_esp|sa_lookup|single_inbound_lookup|inbound_sa_lookup|"
                       r"outbound_sa_lookup"),
     ("route", r"librte_lpm|librte_fib|librte_rib", r""),
-    ("route", r"", r"Route|Worker::forward|route4|route6|get_hop"),
+    ("route", r"", r"Route|Worker::forward|Worker::send_to|route4|route6|get_hop"),
     ("ESP engine (hdr/trailer/seq/replay)", r"librte_ipsec", r""),
     ("ESP engine (hdr/trailer/seq/replay)", r"", r"esp::|Worker::encrypt|Worker::decrypt|Replay|esp_|ipsec_process|"
                                                  r"cpu_crypto|process_pkts"),

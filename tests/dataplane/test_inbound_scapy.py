@@ -2,7 +2,10 @@
 """scapy-made ESP in on the unprotected port -> plaintext out on the
 protected one, identical to what scapy encrypted (TTL one lower). Tampered,
 replayed, unknown-SPI and policy-violating packets, and cleartext without a
-BYPASS policy, are dropped and counted under their own names."""
+BYPASS policy, are dropped and counted under their own names, and those
+tied to an SA also under that SA (the exit report's "sa drops" section)."""
+import re
+
 from scapy.all import Ether, IP, IPv6, UDP, Raw, raw
 from scapy.layers.ipsec import SecurityAssociation, ESP
 
@@ -55,6 +58,8 @@ def test(gw):
     frames += [eth / sa6.encrypt(p, seq_num=n + 1) for n, p in enumerate(good6)]
     # Replays: sequence numbers 2 and 3 once more.
     frames += [eth / sa4.encrypt(good4[1], seq_num=2), eth / sa4.encrypt(good4[2], seq_num=3)]
+    # ... and one on the IPv6 SA, so per-SA drops must name the right SA.
+    frames.append(eth / sa6.encrypt(good6[0], seq_num=1))
     # Tampered ciphertext (last payload byte before the ICV flipped).
     t = sa4.encrypt(good4[0], seq_num=20)
     b = bytearray(raw(t))
@@ -78,10 +83,19 @@ def test(gw):
     got = [raw(p) for p in out]
     check(sorted(got) == sorted(want),
           "plaintext out differs: got %d packets, want %d\n%s" % (len(got), len(want), r.out))
-    for name, n in [("replayed", 2), ("icv_failure", 1), ("bad_spi", 1), ("inbound_policy_mismatch", 1),
+    for name, n in [("replayed", 3), ("icv_failure", 1), ("bad_spi", 1), ("inbound_policy_mismatch", 1),
                     ("cleartext_not_allowed", 1)]:
         check(r.drop(name) == n, "drop %s = %d, expected %d\n%s" % (name, r.drop(name), n, r.out))
     check(r.sa[105, "in"]["packets"] == 8 and r.sa[106, "in"]["packets"] == 4, "SA counters %r" % r.sa)
+    # Per-SA drops: the unknown SPI and the refused cleartext belong to no SA.
+    sa_drops = {}
+    section = r.out.split("sa drops:\n", 1)
+    check(len(section) == 2, "no sa drops section\n%s" % r.out)
+    for m in re.finditer(r"^(\S+)\s+(in|out)\s+(\d+)\s+([a-z_]+)\s+(\d+)$", section[1].split("drops:\n", 1)[0], re.M):
+        sa_drops[int(m.group(3)), m.group(2), m.group(4)] = int(m.group(5))
+    want_sa_drops = {(105, "in", "replay"): 2, (105, "in", "icv_failure"): 1,
+                     (105, "in", "inbound_policy_mismatch"): 1, (106, "in", "replay"): 1}
+    check(sa_drops == want_sa_drops, "per-SA drops %r, expected %r\n%s" % (sa_drops, want_sa_drops, r.out))
 
 
 main(test)
