@@ -352,15 +352,20 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
             for (size_t i = 0; i < v.counters->size(); ++i) {
                 uint64_t n = 0;
                 for (unsigned d = 1; d < dataplane::kDropCount; ++d)
-                    n += (*v.counters)[i]->drops[d].get();
+                    if (dataplane::counts_as_drop(static_cast<dataplane::Drop>(d)))
+                        n += (*v.counters)[i]->drops[d].get();
                 w.sample("ipsecgw_lcore_drops_total", "counter", "Packets dropped per worker lcore.",
                          {{"lcore", std::to_string(v.worker_lcores[i])}}, n);
             }
             for (unsigned d = 1; d < dataplane::kDropCount; ++d) {
+                if (!dataplane::counts_as_drop(static_cast<dataplane::Drop>(d)))
+                    continue;
                 auto name = dataplane::drop_name(static_cast<dataplane::Drop>(d));
                 w.sample("ipsecgw_drops_total", "counter", "Packets dropped, by reason.",
                          {{"reason", std::string(name)}}, drop_total(v, d));
             }
+            w.sample("ipsecgw_punted_total", "counter", "IKE packets handed to the control core.", {},
+                     drop_total(v, static_cast<unsigned>(dataplane::Drop::Punted)));
             for (uint32_t i = 0; i < v.tables().sas.size(); ++i) {
                 const auto& s = v.tables().sas[i];
                 if (!s.sa)
@@ -389,7 +394,8 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
                 txb += c->ports[p].tx_bytes.get();
             }
             for (unsigned d = 1; d < dataplane::kDropCount; ++d)
-                drops += c->drops[d].get();
+                if (dataplane::counts_as_drop(static_cast<dataplane::Drop>(d)))
+                    drops += c->drops[d].get();
             Json x = Json::object();
             x.set("lcore", v.worker_lcores[i]);
             x.set("worker", i);
@@ -403,6 +409,8 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
         Json drops = Json::array();
         uint64_t total = 0;
         for (unsigned d = 1; d < dataplane::kDropCount; ++d) {
+            if (!dataplane::counts_as_drop(static_cast<dataplane::Drop>(d)))
+                continue;
             uint64_t n = drop_total(v, d);
             total += n;
             if (!n && !rq.bool_arg("all"))
@@ -415,6 +423,7 @@ void register_gateway_commands(Dispatcher& d, GatewayView& v)
         Json r = Json::object();
         r.set("uptime_s", uptime_s(v));
         r.set("total_drops", total);
+        r.set("punted", drop_total(v, static_cast<unsigned>(dataplane::Drop::Punted)));
         r.set("lcores", std::move(lcores));
         r.set("drops", std::move(drops));
         return r;

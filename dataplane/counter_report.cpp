@@ -76,6 +76,8 @@ void print_counters(FILE* out, const GatewayTables& t, const std::vector<LcoreCo
     std::fprintf(out, "drops:\n");
     uint64_t total = 0;
     for (unsigned d = 1; d < kDropCount; ++d) {
+        if (!counts_as_drop(static_cast<Drop>(d)))
+            continue;
         uint64_t v = 0;
         for (const auto* c : lcores)
             v += c->drops[d].get();
@@ -86,6 +88,11 @@ void print_counters(FILE* out, const GatewayTables& t, const std::vector<LcoreCo
         }
     }
     std::fprintf(out, "  %-26s %14" PRIu64 "\n", "total", total);
+    uint64_t punted = 0;
+    for (const auto* c : lcores)
+        punted += c->drops[static_cast<unsigned>(Drop::Punted)].get();
+    if (punted)
+        std::fprintf(out, "to the control core:\n  %-26s %14" PRIu64 "\n", "punted", punted);
     std::fflush(out);
 }
 

@@ -37,6 +37,10 @@ enum class Drop : uint16_t {
 
 constexpr unsigned kDropCount = static_cast<unsigned>(Drop::Count);
 
+// Punted IKE shares the counter array but is handed on, not dropped: it is
+// reported on its own and left out of every drop total.
+constexpr bool counts_as_drop(Drop d) { return d != Drop::Punted; }
+
 constexpr Drop drop_of(esp::Status s) { return static_cast<Drop>(static_cast<uint16_t>(s)); }
 
 constexpr std::string_view drop_name(Drop d)
