@@ -222,7 +222,12 @@ IkeService::IkeService(const gateway::IkeConfig& config, SaInstaller& installer,
     }
 }
 
-IkeService::~IkeService() = default;
+IkeService::~IkeService()
+{
+    for (auto& p : batch_)  // normally empty: poll() publishes every round
+        for (auto& s : p.change.add_sas)
+            s.sa.wipe();
+}
 
 IkeService::Connection& IkeService::connection(const std::string& name)
 {
@@ -325,8 +330,11 @@ void IkeService::poll(TimePoint now)
     engine_->tick(now);
     // SAs first, replies second: a peer may send ESP on a new CHILD_SA as
     // soon as it has our response, so the inbound SA must already be live.
+    batching_ = true;
     for (const auto& e : engine_->take_events())
         handle(e, now);
+    batching_ = false;
+    flush_batch();
     // Handling events can queue exchanges (deleting a CHILD_SA we could not install).
     for (const auto& out : engine_->take_datagrams())
         io_.send(out);
@@ -352,8 +360,47 @@ void IkeService::keepalives(TimePoint now)
 
 void IkeService::apply(SaChange change)
 {
+    flush_batch();  // changes apply in the order they were made
     if (!change.empty())
         installer_.apply_change(std::move(change));
+}
+
+void IkeService::flush_batch()
+{
+    if (batch_.empty())
+        return;
+    std::vector<PendingInstall> batch = std::move(batch_);
+    batch_.clear();
+    if (batch.size() > 1 && apply_merged(batch))
+        return;
+    for (auto& p : batch) {  // one at a time, so a refused one is found and only it is deleted
+        try {
+            installer_.apply_change(std::move(p.change));
+        } catch (const std::exception& ex) {
+            children_.erase(p.spi_in);
+            fail(p.conn, "CHILD_SA " + hex32(p.spi_in) + " not installed: " + ex.what());
+            engine_->delete_child(p.ike_sa, p.spi_in, now_);
+        }
+    }
+}
+
+bool IkeService::apply_merged(std::vector<PendingInstall>& batch)
+{
+    SaChange merged;
+    for (const auto& p : batch) {
+        merged.add_sas.insert(merged.add_sas.end(), p.change.add_sas.begin(), p.change.add_sas.end());
+        merged.add_policies.insert(merged.add_policies.end(), p.change.add_policies.begin(),
+                                   p.change.add_policies.end());
+    }
+    try {
+        installer_.apply_change(std::move(merged));  // wipes the copies' keys
+    } catch (const std::exception&) {
+        return false;  // one of them is refused
+    }
+    for (auto& p : batch)
+        for (auto& s : p.change.add_sas)
+            s.sa.wipe();
+    return true;
 }
 
 void IkeService::handle(const ike::SaEvent& e, TimePoint now)
@@ -451,7 +498,10 @@ void IkeService::install_child(const ike::SaEvent& e, TimePoint now)
                 c.in_policies.push_back(p.name);
             change.add_policies.insert(change.add_policies.end(), in.begin(), in.end());
         }
-        apply(std::move(change));
+        if (!old && batching_)
+            batch_.push_back({std::move(change), c.conn, c.ike_sa, c.spi_in});  // published at the end of the round
+        else
+            apply(std::move(change));
         if (old) {
             old->in_policies.clear();
             if (switch_out_now) {

@@ -111,6 +111,9 @@ private:
     void remove_child(uint32_t spi_in, ike::TimePoint now);
     void finish_rekey(Child& c);
     void apply(SaChange change);
+    void flush_batch();
+    struct PendingInstall;
+    bool apply_merged(std::vector<PendingInstall>& batch);
     void fail(const std::string& conn, const std::string& why);
     void keepalives(ike::TimePoint now);
     void install_traps();
@@ -123,6 +126,17 @@ private:
     std::unique_ptr<ike::Engine> engine_;
     std::map<std::string, Connection> conns_;
     std::map<uint32_t, Child> children_;  // by spi_in
+    // New CHILD_SAs (not rekeys) of one poll() round, published as ONE table
+    // version at the end of the round: each version costs a rebuild of the
+    // dataplane tables, so under a flood of setups this is what scales.
+    struct PendingInstall {
+        SaChange change;
+        std::string conn;
+        uint64_t ike_sa = 0;
+        uint32_t spi_in = 0;
+    };
+    std::vector<PendingInstall> batch_;
+    bool batching_ = false;
     std::map<uint64_t, ike::TimePoint> established_at_;  // by IKE SA handle
     ike::TimePoint now_{0};
 };

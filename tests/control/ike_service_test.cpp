@@ -466,3 +466,33 @@ TEST_F(IkeServiceTest, TrapInstallsAcquirePoliciesAndAcquireInitiates)
     EXPECT_EQ(acquire, 1u);
     EXPECT_EQ(protect, 1u);
 }
+
+TEST(IkeServiceBatch, ChildSasOfOneRoundArePublishedAsOneVersion)
+{
+    // Two initiating connections on A reach B in the same round: B installs
+    // both CHILD_SAs (4 SAs, 4 policies) in one table version, not two.
+    Network net;
+    FakeIo io_a{net, true}, io_b{net, false};
+    FakeInstaller inst_a, inst_b;
+    gateway::IkeConfig ca, cb;
+    auto a_addr = *net::IpAddress::parse("10.99.0.1"), b_addr = *net::IpAddress::parse("10.99.0.2");
+    ca.connections.push_back(conn("net", a_addr, b_addr, "interop-test-psk-0123456789", true));
+    ca.connections.push_back(conn("net2", a_addr, b_addr, "interop-test-psk-0123456789", true));
+    ca.connections.back().local_id = {ike::IdType::Fqdn, ike::to_bytes("gw-a2.test")};
+    ca.connections.back().local_ts = {*net::IpPrefix::parse("192.168.11.0/24")};
+    cb.connections.push_back(conn("net", b_addr, std::nullopt, "interop-test-psk-0123456789", false));
+    cb.connections.back().remote_id = {};  // any authenticated identity
+    cb.connections.back().remote_ts = {*net::IpPrefix::parse("192.168.8.0/21")};
+    IkeService a(ca, inst_a, io_a, nullptr), b(cb, inst_b, io_b, nullptr);
+    TimePoint now{1'000'000};
+    a.start(now);
+    for (int i = 0; i < 50 && !(net.to_a.empty() && net.to_b.empty() && i > 0); ++i) {
+        now += TimePoint(100);
+        a.poll(now);
+        b.poll(now);
+    }
+    ASSERT_EQ(inst_b.model.sas.size(), 4u) << b.last_error("net");
+    EXPECT_EQ(inst_b.model.spd.policies().size(), 4u);
+    EXPECT_EQ(inst_b.versions, 1u);
+    EXPECT_EQ(inst_a.model.sas.size(), 4u);
+}
