@@ -123,7 +123,9 @@ bool RouteLookup::lookup4(const uint8_t* dst, uint16_t* port, const rte_ether_ad
         *no_route = true;
         return false;
     }
-    bool have_neigh = !neighbours_.empty() && rte_lpm_lookup(neigh4_, a, &neigh) == 0;
+    // Only an on-link route consults the neighbour entries: a route through a
+    // gateway needs no second lookup.
+    bool have_neigh = hops_[hop].on_link && !neighbours_.empty() && rte_lpm_lookup(neigh4_, a, &neigh) == 0;
     return finish(hop, have_neigh, neigh, port, mac, no_route);
 }
 
@@ -134,7 +136,7 @@ bool RouteLookup::lookup6(const uint8_t* dst, uint16_t* port, const rte_ether_ad
         *no_route = true;
         return false;
     }
-    bool have_neigh = !neighbours_.empty() && rte_lpm6_lookup(neigh6_, dst, &neigh) == 0;
+    bool have_neigh = hops_[hop].on_link && !neighbours_.empty() && rte_lpm6_lookup(neigh6_, dst, &neigh) == 0;
     return finish(hop, have_neigh, neigh, port, mac, no_route);
 }
 

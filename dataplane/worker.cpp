@@ -32,6 +32,38 @@ void apply_view(rte_mbuf* m, const esp::Packet& p)
     m->pkt_len = p.len;
 }
 
+// Per-SA packet and byte counts, summed over a run of packets of one SA and
+// written once per run rather than once per packet.
+class SaTally {
+public:
+    explicit SaTally(LcoreCounters& c) : c_(c) {}
+    ~SaTally() { flush(); }
+    SaTally(const SaTally&) = delete;
+    SaTally& operator=(const SaTally&) = delete;
+    void add(uint32_t slot, uint64_t bytes)
+    {
+        if (slot != slot_) {
+            flush();
+            slot_ = slot;
+        }
+        ++packets_;
+        bytes_ += bytes;
+    }
+    void flush()
+    {
+        if (packets_ == 0)
+            return;
+        c_.sas[slot_].packets.add(packets_);
+        c_.sas[slot_].bytes.add(bytes_);
+        packets_ = bytes_ = 0;
+    }
+
+private:
+    LcoreCounters& c_;
+    uint32_t slot_ = 0;
+    uint64_t packets_ = 0, bytes_ = 0;
+};
+
 }  // namespace
 
 Worker::Worker(const std::atomic<const GatewayTables*>& live, WorkerPlan plan, LcoreCounters& counters,
@@ -270,15 +302,14 @@ void Worker::encrypt(rte_mbuf** pkts, esp::Sa** sas, const uint32_t* slots, uint
     }
     engine_.encrypt_burst(views, sas, n, st);
     report_seq_events(sas, slots, n);
+    SaTally tally(c_);
     for (uint32_t i = 0; i < n; ++i) {
         if (st[i] != esp::Status::Ok) {
             drop(pkts[i], drop_of(st[i]), slots[i]);
             continue;
         }
         apply_view(pkts[i], views[i]);
-        SaCounters& sc = c_.sas[slots[i]];
-        sc.packets.add(1);
-        sc.bytes.add(plain_len[i]);
+        tally.add(slots[i], plain_len[i]);
         const SaSlot& slot = t_->sas[slots[i]];
         if (slot.next_mac)
             send_to(pkts[i], slot.next_port, slot.next_mac);
@@ -374,6 +405,7 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
             idx6[n6++] = i;
         }
     }
+    SaTally tally(c_);
     auto verdict = [&](uint32_t i, AclResult r) {
         rte_mbuf* m = pkts[i];
         const SaSlot& s = t_->sas[slots[i]];
@@ -384,9 +416,7 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
             drop(m, Drop::InboundPolicyMismatch, slots[i]);
             return;
         }
-        SaCounters& sc = c_.sas[slots[i]];
-        sc.packets.add(1);
-        sc.bytes.add(m->pkt_len);
+        tally.add(slots[i], m->pkt_len);
         forward(m, true);
     };
     if (n4) {

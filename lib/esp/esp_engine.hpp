@@ -64,7 +64,8 @@ private:
 // Reads the SPI of an ESP packet (outer IP header first) for SA lookup; for
 // ESP-in-UDP the SPI follows the UDP header. Returns false with *why set when
 // the packet is not a well-formed ESP packet (NotEsp: UDP carrying IKE's
-// non-ESP marker or a NAT keepalive).
+// non-ESP marker or a NAT keepalive). Plain ESP in an option-less IPv4
+// header is read without further checks (decrypt_burst makes them all).
 bool peek_spi(const Packet& pkt, uint32_t* spi, Status* why);
 
 }  // namespace ipsecgw::esp

@@ -45,6 +45,10 @@ Sa::Sa(const SaConfig& cfg)
     if (cfg.initial_seq >= limit)
         state_.store(SaState::Exhausted, std::memory_order_relaxed);
     cfg_.wipe();  // the copy keeps everything but the secret
+    tunnel4_plain_ = cfg.mode == Mode::Tunnel && cfg.tunnel_src.is_v4() && !cfg.udp_encap;
+    copy_dscp_ = cfg.copy_dscp;
+    dscp_ = cfg.dscp;
+    df_ = cfg.df;
     build_outer_template();
 }
 

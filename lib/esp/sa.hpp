@@ -52,6 +52,13 @@ public:
     // With UDP encapsulation the template's protocol is UDP (17).
     const uint8_t* outer_template() const { return outer_; }
     uint64_t outer_template_sum() const { return outer_sum_; }
+    // The outbound case the engine has a straight-line path for: tunnel mode,
+    // IPv4 outer header, no UDP encapsulation.
+    bool tunnel4_plain() const { return tunnel4_plain_; }
+    // Copies of the config's outer TOS/DF rules, next to the template.
+    bool copy_dscp() const { return copy_dscp_; }
+    uint8_t dscp() const { return dscp_; }
+    DfPolicy df_policy() const { return df_; }
 
     // RFC 3948 UDP encapsulation. The UDP header template holds the ports
     // (length and checksum zero); encap_local_port() is the port inbound
@@ -90,6 +97,10 @@ private:
     uint16_t encap_local_port_;
     alignas(16) uint8_t outer_[40] = {};
     uint64_t outer_sum_ = 0;
+    bool tunnel4_plain_ = false;
+    bool copy_dscp_ = true;
+    uint8_t dscp_ = 0;
+    DfPolicy df_ = DfPolicy::Copy;
     uint8_t udp_[8] = {};
     uint64_t udp6_sum_ = 0;
     // Outbound sequence counter on its own line: workers on several lcores bump it.

@@ -440,6 +440,29 @@ TEST(PeekSpi, FindsTheSpiOrSaysWhy)
     EXPECT_EQ(why, Status::Truncated);
 }
 
+// The IPv4 shortcut reads the SPI without checking the outer header; the
+// engine still refuses the packet the shortcut let through.
+TEST(PeekSpi, Ipv4ShortcutLeavesValidationToTheEngine)
+{
+    EspEngine engine;
+    auto c = sa_config(0xc0ffee, Direction::Inbound, Mode::Tunnel);
+    auto sa = Sa::create(c);
+    uint8_t iv[8] = {};
+    Bytes pkt = ipv4_esp("192.0.2.2", "192.0.2.1", openssl_esp_body(c, 1, iv, with_trailer({}, 4)));
+    pkt[11] ^= 0x5a;  // break the header checksum
+    Buffer b(pkt);
+    uint32_t spi = 0;
+    Status why;
+    ASSERT_TRUE(peek_spi(b.pkt, &spi, &why));
+    EXPECT_EQ(spi, 0xc0ffeeu);
+    Sa* s = sa.get();
+    Status st;
+    engine.decrypt_burst(&b.pkt, &s, 1, &st);
+    EXPECT_EQ(st, Status::MalformedOuter);
+    Buffer t(Bytes(pkt.begin(), pkt.begin() + 27));  // 7 bytes of ESP header: not even an SPI and sequence
+    EXPECT_FALSE(peek_spi(t.pkt, &spi, &why));
+}
+
 // RFC 3948 UDP encapsulation: every mode round-trips and the UDP header
 // follows §2.1 (ports from the SA, length, IPv4 checksum zero, IPv6 checksum
 // valid), with the inner packet unchanged.
