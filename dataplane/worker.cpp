@@ -341,17 +341,18 @@ void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
     uint32_t n = 0;
     for (uint32_t i = 0; i < n_all; ++i) {
         rte_mbuf* m = all[i];
-        esp::Packet v = view_of(m);
+        // Built in place: copying a view made of narrow stores with one wide
+        // load stalls on store forwarding.
+        views[n] = view_of(m);
         uint32_t spi = 0;
         esp::Status why;
-        uint32_t slot = peek_spi(v, &spi, &why) ? t_->sad->find(spi) : SadTable::kNone;
+        uint32_t slot = peek_spi(views[n], &spi, &why) ? t_->sad->find(spi) : SadTable::kNone;
         // Each inbound SA's replay window has one writer: its owner worker.
         if (slot != SadTable::kNone && !handed_off && !handoff_.empty() && t_->sas[slot].owner != plan_.index) {
             if (rte_ring_mp_enqueue(handoff_[t_->sas[slot].owner], m) != 0)
                 drop(m, Drop::HandoffFull, slot);
             continue;
         }
-        views[n] = v;
         slots[n] = slot;
         sas[n] = slot == SadTable::kNone ? nullptr : t_->sas[slot].sa.get();
         pkts[n++] = m;

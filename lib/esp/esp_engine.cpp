@@ -8,11 +8,13 @@
 
 namespace ipsecgw::esp {
 
-struct EspEngine::Work {
+// Aligned so that the nonce and the computed tag never straddle a cache line:
+// IPsec-MB writes and reads them with 16-byte accesses.
+struct alignas(64) EspEngine::Work {
     uint8_t iv[16];             // salt || explicit IV (12 bytes used)
-    uint8_t aad[12];            // SPI || [seq hi] || seq lo, when not read from the packet
-    const uint8_t* aad_ptr;     // the AAD: `aad`, or the ESP header itself (no ESN: SPI || seq)
     uint8_t tag[16];            // computed tag (inbound)
+    uint8_t aad[16];            // SPI || [seq hi] || seq lo, when not read from the packet (12 used)
+    const uint8_t* aad_ptr;     // the AAD: `aad`, or the ESP header itself (no ESN: SPI || seq)
     const gcm_key_data* key;
     uint8_t* text;              // bytes to encrypt/decrypt, in place
     uint8_t* icv;               // ICV in the packet
@@ -103,10 +105,10 @@ Status parse_outer(const Packet& pkt, OuterInfo* o)
 bool icv_equal(const uint8_t* a, const uint8_t* b)
 {
     // Constant time: no early exit that would leak how many bytes matched.
-    uint8_t diff = 0;
-    for (uint32_t i = 0; i < kIcvLen; ++i)
-        diff |= uint8_t(a[i] ^ b[i]);
-    return diff == 0;
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8), std::memcpy(&a1, a + 8, 8);
+    std::memcpy(&b0, b, 8), std::memcpy(&b1, b + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 // Validates the IP header at the start of an outbound (plaintext) packet and
