@@ -342,6 +342,13 @@ rt ipv4 dst 192.168.116.0/24 port 0
             self.results["ceiling"][key + "/cpu"] = mops * self.a.ceiling_secs / cpu if cpu > 0 else None
         return self.results["ceiling"][key]
 
+    def forget_ceiling(self, size, bits):
+        """Drops the cached ceiling of size (IMIX: of its sizes) so the next call measures it again."""
+        for s in (IMIX_SIZES if size == "imix" else [size]):
+            key = "%d/%d" % (int(s), bits)
+            self.results["ceiling"].pop(key, None)
+            self.results["ceiling"].pop(key + "/cpu", None)
+
     def ceiling_cpu(self, size, bits):
         """As ceiling(), per second of gcm_limit's CPU time."""
         if size == "imix":
@@ -462,6 +469,21 @@ def ratio(x, y):
     return x / y if x and y else None
 
 
+def median(v):
+    v = sorted(x for x in v if x is not None)
+    if not v:
+        return None
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def fmt_rounds(v, single):
+    """Median of per-round ratios with their range, or the single ratio."""
+    v = [x for x in (v or []) if x is not None]
+    if len(v) < 2:
+        return fmt(single)
+    return "%s (%s-%s)" % (fmt(median(v)), fmt(min(v)), fmt(max(v)))
+
+
 def mean_frame(size):
     if size == "imix":
         return sum(s * w for s, w in zip(IMIX_SIZES, IMIX_WEIGHTS)) / sum(IMIX_WEIGHTS)
@@ -480,7 +502,9 @@ def report(lab, a):
              "## Source 1: in-process replay (net_pcap infinite_rx -> gateway -> net_null)", "",
              "`per CPU-s` columns divide packets by the gateway's on-CPU seconds (/proc schedstat) instead of wall "
              "seconds: time the scheduler gave to other processes is not charged, so they are the ratios to trust "
-             "on a busy machine (for 2 workers: all threads' CPU time together).", "",
+             "on a busy machine (for 2 workers: all threads' CPU time together). With `--repeat N` each row "
+             "is N back-to-back rounds of (ipsec-secgw, ipsecgw, crypto ceiling): rates are medians, and the "
+             "per CPU-s ratios are the median of the per-round ratios with their range in brackets.", "",
              "| key | frame B | dir | workers | ipsec-secgw | ipsecgw | ipsecgw Gbps | ipsecgw/secgw | secgw per CPU-s "
              "| ipsecgw per CPU-s | ratio per CPU-s | crypto Mops | harness | eff. ceiling | ipsecgw/ceiling "
              "| eff. ceiling per CPU-s | ipsecgw/ceiling per CPU-s |",
@@ -492,9 +516,11 @@ def report(lab, a):
             r["key_bits"], r["size"], r["dir"], r["workers"], fmt(r["secgw"]), fmt(r["ipsecgw"]),
             fmt(r["ipsecgw"] * mean_frame(r["size"]) * 8 / 1e3 if r["ipsecgw"] else None),
             fmt(ratio(r["ipsecgw"], r["secgw"])), fmt(r.get("secgw_cpu")), fmt(r.get("ipsecgw_cpu")),
-            fmt(ratio(r.get("ipsecgw_cpu"), r.get("secgw_cpu"))), fmt(r["crypto"]) if r["workers"] == 1 else "",
+            fmt_rounds(r.get("ratio_cpu_rounds"), ratio(r.get("ipsecgw_cpu"), r.get("secgw_cpu"))),
+            fmt(r["crypto"]) if r["workers"] == 1 else "",
             fmt(r["harness"]) if r["workers"] == 1 else "", fmt(ce), fmt(ratio(r["ipsecgw"], ce)),
-            fmt(ce_cpu), fmt(ratio(r.get("ipsecgw_cpu"), ce_cpu))))
+            fmt(ce_cpu), fmt_rounds(r.get("ceiling_ratio_cpu_rounds") if r["workers"] == 1 else None,
+                                    ratio(r.get("ipsecgw_cpu"), ce_cpu))))
     two = [r for r in R["pcap"] if r["workers"] == 2]
     if two:
         lines += ["", "Scaling (2 workers / 1 worker, same key, size, direction). `wall` = rate ratio; "
@@ -651,6 +677,9 @@ def main():
     ap.add_argument("--dirs", default="out,in", help="comma list: out (encrypt), in (decrypt)")
     ap.add_argument("--window", type=float, help="pcap measuring window, s")
     ap.add_argument("--warm", type=float, help="warm-up before each window, s")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of (secgw, ipsecgw, ceiling) per row; the table gives the median of the "
+                         "per-round ratios and their range")
     ap.add_argument("--lcore", type=int, default=1, help="worker lcore for 1-worker runs")
     ap.add_argument("--gen-lcore", type=int, default=0, help="lcore of the memif generator")
     ap.add_argument("--memif-rsize", type=int, default=12, help="log2 memif ring size (1..14)")
@@ -706,7 +735,7 @@ def main():
                  "git": subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
                                        text=True).stdout.strip(),
                  "args": {"memif_window": a.memif_window, "steps": a.steps, "gen_lcore": a.gen_lcore,
-                          "lcore": a.lcore, "window": a.window, "warm": a.warm}}
+                          "lcore": a.lcore, "window": a.window, "warm": a.warm, "repeat": a.repeat}}
     try:
         lab.build()
         for bits in a.keys:
@@ -724,12 +753,30 @@ def main():
                 for w in a.workers:
                     for d in a.dirs:
                         pc = plain if d == "out" else esp
-                        sg = (None, None) if a.no_secgw else lab.gw_pcap("sg", lab.secgw, d, pc, bits, w)
-                        gw = lab.gw_pcap("gw", lab.ipsecgw, d, pc, bits, w)
-                        row = {"key_bits": bits, "size": size, "dir": d, "workers": w, "crypto": crypto,
-                               "harness": h, "eff_ceiling": eff, "secgw": sg[0], "ipsecgw": gw[0],
-                               "crypto_cpu": crypto_cpu, "harness_cpu": h_cpu, "eff_ceiling_cpu": eff_cpu,
-                               "secgw_cpu": sg[1], "ipsecgw_cpu": gw[1]}
+                        # --repeat N: N rounds of (secgw, ipsecgw, crypto ceiling) back to back, so
+                        # each round's ratios compare figures taken seconds apart; the row holds
+                        # the medians and the per-round ratios (a shared VM drifts between phases
+                        # of +-30 %% that hit whatever runs during them).
+                        rounds = []
+                        for rnd in range(a.repeat):
+                            if rnd:
+                                lab.forget_ceiling(size, bits)
+                                crypto, crypto_cpu = lab.ceiling(size, bits), lab.ceiling_cpu(size, bits)
+                                eff = 1 / (1 / crypto + 1 / h) if crypto and h else None
+                                eff_cpu = 1 / (1 / crypto_cpu + 1 / h_cpu) if crypto_cpu and h_cpu else None
+                            sg = (None, None) if a.no_secgw else lab.gw_pcap("sg", lab.secgw, d, pc, bits, w)
+                            gw = lab.gw_pcap("gw", lab.ipsecgw, d, pc, bits, w)
+                            rounds.append({"crypto": crypto, "crypto_cpu": crypto_cpu, "eff_ceiling": eff,
+                                           "eff_ceiling_cpu": eff_cpu, "secgw": sg[0], "secgw_cpu": sg[1],
+                                           "ipsecgw": gw[0], "ipsecgw_cpu": gw[1]})
+                        row = {"key_bits": bits, "size": size, "dir": d, "workers": w, "harness": h,
+                               "harness_cpu": h_cpu, "rounds": len(rounds)}
+                        for k in rounds[0]:
+                            row[k] = median([x[k] for x in rounds])
+                        if len(rounds) > 1:
+                            row["ratio_cpu_rounds"] = [ratio(x["ipsecgw_cpu"], x["secgw_cpu"]) for x in rounds]
+                            row["ceiling_ratio_cpu_rounds"] = [ratio(x["ipsecgw_cpu"], x["eff_ceiling_cpu"])
+                                                               for x in rounds]
                         R["pcap"].append(row)
                         log("lab: aes%d %5s %-3s %dw  secgw %s  ipsecgw %s  ceiling %s  [%.0fs]" % (
                             bits, size, d, w, fmt(row["secgw"]), fmt(row["ipsecgw"]), fmt(eff),
