@@ -1,12 +1,13 @@
 #include "dataplane/gateway_tables.hpp"
 
+#include "gateway/inner_check.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 
 namespace ipsecgw::dataplane {
-
 GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& name)
     : GatewayTables(cfg, name, TablesBuild{})
 {
@@ -68,6 +69,14 @@ GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& nam
                 sas[c.sa_slot].has_inbound_policy = true;
         }
         policies.push_back(c);
+    }
+    {
+        std::vector<uint32_t> sa_of_policy(policies.size());
+        for (size_t i = 0; i < policies.size(); ++i)
+            sa_of_policy[i] = policies[i].sa_slot;  // kNone (out of range) for non-PROTECT
+        std::vector<gateway::InnerCheck4> checks = gateway::inner_checks(cfg.spd, sa_of_policy, sas.size());
+        for (size_t i = 0; i < sas.size(); ++i)
+            sas[i].inner4 = checks[i];
     }
     default_action = cfg.spd.default_action;
     if (prev && !how.rebuild_spd)

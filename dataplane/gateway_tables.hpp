@@ -19,6 +19,7 @@
 #include "dataplane/lcore_counters.hpp"
 #include "dataplane/route_lookup.hpp"
 #include "dataplane/sad_table.hpp"
+#include "gateway/inner_check.hpp"
 #include "dataplane/spd_classifier.hpp"
 #include "esp/sa.hpp"
 #include "gateway/gateway_config.hpp"
@@ -40,6 +41,9 @@ struct SaSlot {
     // the first version gets its port MACs after it is built.
     const rte_ether_addr* next_mac = nullptr;
     uint16_t next_port = 0;
+    // Inbound: the inner-selector check as prefix compares where that is
+    // exact (gateway/inner_check.hpp); not valid: the SPD decides.
+    gateway::InnerCheck4 inner4;
 };
 
 struct CompiledPolicy {

@@ -16,6 +16,12 @@ constexpr uint8_t kProtoSctp = 132;
 constexpr uint8_t kProtoIcmp6 = 58;
 
 inline uint16_t load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint32_t load32(const uint8_t* p)
+{
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return __builtin_bswap32(v);  // network to host order (x86)
+}
 
 inline bool has_ports(uint8_t proto) { return proto == kProtoUdp || proto == kProtoTcp || proto == kProtoSctp; }
 

@@ -388,12 +388,23 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
     uint32_t idx4[kBurst], idx6[kBurst];
     uint32_t n4 = 0, n6 = 0;
     AclResult res[kBurst];
+    SaTally tally(c_);
     for (uint32_t i = 0; i < n; ++i) {
         uint8_t* ip = rte_pktmbuf_mtod(pkts[i], uint8_t*);
         uint32_t len = ip_packet_length(ip, pkts[i]->data_len);
         if (len == 0) {
             drop(pkts[i], Drop::MalformedIp, slots[i]);
             pkts[i] = nullptr;
+            continue;
+        }
+        const SaSlot& s = t_->sas[slots[i]];
+        if (s.inner4.valid && (ip[0] >> 4) == 4) {
+            if (!s.inner4.matches(load32(ip + 12), load32(ip + 16))) {
+                drop(pkts[i], Drop::InboundPolicyMismatch, slots[i]);
+                continue;
+            }
+            tally.add(slots[i], pkts[i]->pkt_len);
+            forward(pkts[i], true);
             continue;
         }
         if ((ip[0] >> 4) == 4) {
@@ -406,7 +417,6 @@ void Worker::check_inner(rte_mbuf** pkts, const uint32_t* slots, uint32_t n)
             idx6[n6++] = i;
         }
     }
-    SaTally tally(c_);
     auto verdict = [&](uint32_t i, AclResult r) {
         rte_mbuf* m = pkts[i];
         const SaSlot& s = t_->sas[slots[i]];
