@@ -48,7 +48,22 @@ struct Options {
     bool esn = false;
     bool encap = false;
     bool outer6 = false;
+    bool best = false;  // rates from the fastest burst, not the mean over CPU time
 };
+
+// TSC ticks per second, measured against the steady clock.
+double tsc_hz()
+{
+    static double hz = [] {
+        auto t0 = Clock::now();
+        uint64_t c0 = __rdtsc();
+        while (Clock::now() - t0 < std::chrono::milliseconds(100)) {
+        }
+        uint64_t c1 = __rdtsc();
+        return double(c1 - c0) / std::chrono::duration<double>(Clock::now() - t0).count();
+    }();
+    return hz;
+}
 
 Options parse(int argc, char** argv)
 {
@@ -79,12 +94,14 @@ Options parse(int argc, char** argv)
             o.encap = true;
         } else if (a == "--outer6") {
             o.outer6 = true;
+        } else if (a == "--best") {
+            o.best = true;
         } else if (a == "--path") {
             o.path = next();
         } else {
             std::fprintf(stderr,
                          "usage: esp_bench [--sizes 64,256,512,1420] [--seconds S] [--burst N] "
-                         "[--key-bits 128|256] [--path direct|job|both] [--esn] [--encap] [--outer6]\n");
+                         "[--key-bits 128|256] [--path direct|job|both] [--esn] [--encap] [--outer6] [--best]\n");
             std::exit(a == "--help" ? 0 : 2);
         }
     }
@@ -142,7 +159,7 @@ Rates engine_rate(CryptoPath path, unsigned ip_len, const Options& o)
     for (unsigned i = 0; i < o.burst; ++i)
         write_ipv4_udp(store.data() + size_t(i) * room + head, ip_len);
     // Cycle counts split the thread's CPU time between the two halves.
-    uint64_t c_enc = 0, c_dec = 0;
+    uint64_t c_enc = 0, c_dec = 0, min_enc = UINT64_MAX, min_dec = UINT64_MAX;
     uint64_t n = 0;
     double cpu0 = thread_seconds();
     auto until = Clock::now() + std::chrono::duration<double>(o.seconds);
@@ -157,6 +174,8 @@ Rates engine_rate(CryptoPath path, unsigned ip_len, const Options& o)
             uint64_t t2 = __rdtsc();
             c_enc += t1 - t0;
             c_dec += t2 - t1;
+            min_enc = std::min<uint64_t>(min_enc, t1 - t0);
+            min_dec = std::min<uint64_t>(min_dec, t2 - t1);
             n += o.burst;
         }
         for (unsigned i = 0; i < o.burst; ++i)
@@ -165,6 +184,8 @@ Rates engine_rate(CryptoPath path, unsigned ip_len, const Options& o)
                 std::exit(1);
             }
     }
+    if (o.best)
+        return {tsc_hz() * o.burst / double(min_enc) / 1e6, tsc_hz() * o.burst / double(min_dec) / 1e6};
     double cpu = thread_seconds() - cpu0;
     double t_enc = cpu * double(c_enc) / double(c_enc + c_dec), t_dec = cpu - t_enc;
     return {n / t_enc / 1e6, n / t_dec / 1e6};
@@ -186,11 +207,12 @@ Rates raw_rate(unsigned text_len, const Options& o)
     struct gcm_context_data ctx;
     Rates r{};
     for (int dir = 0; dir < 2; ++dir) {
-        uint64_t n = 0;
+        uint64_t n = 0, min_burst = UINT64_MAX;
         double cpu0 = thread_seconds();
         auto until = Clock::now() + std::chrono::duration<double>(o.seconds);
         while (Clock::now() < until) {
             for (int rep = 0; rep < 64; ++rep, ++iv[11]) {
+                uint64_t t0 = __rdtsc();
                 for (unsigned i = 0; i < o.burst; ++i) {
                     uint8_t* p = buf.data() + size_t(i) * 2048;
                     if (dir == 0 && o.key_bits == 256)
@@ -202,10 +224,11 @@ Rates raw_rate(unsigned text_len, const Options& o)
                     else
                         IMB_AES128_GCM_DEC(mgr, key.get(), &ctx, p, p, text_len, iv, aad, aad_len, tag, 16);
                 }
+                min_burst = std::min<uint64_t>(min_burst, __rdtsc() - t0);
                 n += o.burst;
             }
         }
-        double mpps = n / (thread_seconds() - cpu0) / 1e6;
+        double mpps = o.best ? tsc_hz() * o.burst / double(min_burst) / 1e6 : n / (thread_seconds() - cpu0) / 1e6;
         (dir == 0 ? r.enc_mpps : r.dec_mpps) = mpps;
     }
     free_mb_mgr(mgr);
@@ -218,8 +241,9 @@ int main(int argc, char** argv)
 {
     Options o = parse(argc, argv);
     EspEngine probe;
-    std::printf("# ESP engine vs raw IPsec-MB, one core, AES-%u-GCM tunnel 4in%s%s, burst %u, %.1f s per cell (rates per second of thread CPU time), IPsec-MB %s (%s)\n",
-                o.key_bits, o.outer6 ? "6" : "4", o.encap ? " in UDP" : "", o.burst, o.seconds, imb_get_version_str(), probe.arch_name());
+    std::printf("# ESP engine vs raw IPsec-MB, one core, AES-%u-GCM tunnel 4in%s%s, burst %u, %.1f s per cell (rates %s), IPsec-MB %s (%s)\n",
+                o.key_bits, o.outer6 ? "6" : "4", o.encap ? " in UDP" : "", o.burst, o.seconds,
+                o.best ? "from the fastest burst" : "per second of thread CPU time", imb_get_version_str(), probe.arch_name());
     std::printf("| frame B | path | enc Mpps | raw enc Mpps | enc overhead | dec Mpps | raw dec Mpps | dec overhead |\n");
     std::printf("|---|---|---|---|---|---|---|---|\n");
     for (unsigned frame : o.sizes) {

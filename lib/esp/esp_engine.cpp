@@ -391,7 +391,7 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             return true;
         };
 
-        auto prepare = [&](uint32_t i) {
+        auto prepare = [&](uint32_t i) __attribute__((always_inline)) {
             Work& w = work_[i];
             w.active = false;
             w.udp6 = nullptr;
