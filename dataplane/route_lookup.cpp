@@ -97,47 +97,4 @@ RouteLookup::~RouteLookup()
     rte_lpm6_free(neigh6_), neigh6_ = nullptr;
 }
 
-bool RouteLookup::finish(uint32_t hop, bool have_neigh, uint32_t neigh, uint16_t* port,
-                         const rte_ether_addr** mac, bool* no_route) const
-{
-    const NextHop& h = hops_[hop];
-    *port = h.port;
-    *no_route = false;
-    // On-link route: a static entry for the destination itself wins.
-    if (h.on_link && have_neigh && neighbours_[neigh].port == h.port) {
-        *mac = &neighbours_[neigh].mac;
-        return true;
-    }
-    if (h.resolved) {
-        *mac = &h.mac;
-        return true;
-    }
-    return false;
-}
-
-bool RouteLookup::lookup4(const uint8_t* dst, uint16_t* port, const rte_ether_addr** mac, bool* no_route) const
-{
-    uint32_t hop, neigh = 0;
-    uint32_t a = host4(dst);
-    if (rte_lpm_lookup(routes4_, a, &hop) != 0) {
-        *no_route = true;
-        return false;
-    }
-    // Only an on-link route consults the neighbour entries: a route through a
-    // gateway needs no second lookup.
-    bool have_neigh = hops_[hop].on_link && !neighbours_.empty() && rte_lpm_lookup(neigh4_, a, &neigh) == 0;
-    return finish(hop, have_neigh, neigh, port, mac, no_route);
-}
-
-bool RouteLookup::lookup6(const uint8_t* dst, uint16_t* port, const rte_ether_addr** mac, bool* no_route) const
-{
-    uint32_t hop, neigh = 0;
-    if (rte_lpm6_lookup(routes6_, dst, &hop) != 0) {
-        *no_route = true;
-        return false;
-    }
-    bool have_neigh = hops_[hop].on_link && !neighbours_.empty() && rte_lpm6_lookup(neigh6_, dst, &neigh) == 0;
-    return finish(hop, have_neigh, neigh, port, mac, no_route);
-}
-
 }  // namespace ipsecgw::dataplane

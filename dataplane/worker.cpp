@@ -339,6 +339,9 @@ void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
     esp::Status st[kBurst];
     rte_mbuf* pkts[kBurst];
     uint32_t n = 0;
+    // A burst mostly holds runs of one tunnel: the last SPI's slot is kept.
+    uint32_t last_spi = 0, last_slot = SadTable::kNone;
+    bool have_last = false;
     for (uint32_t i = 0; i < n_all; ++i) {
         rte_mbuf* m = all[i];
         // Built in place: copying a view made of narrow stores with one wide
@@ -346,7 +349,21 @@ void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
         views[n] = view_of(m);
         uint32_t spi = 0;
         esp::Status why;
-        uint32_t slot = peek_spi(views[n], &spi, &why) ? t_->sad->find(spi) : SadTable::kNone;
+        const uint8_t* d = views[n].data;
+        bool found;
+        if (views[n].len >= 28 && d[0] == 0x45 && d[9] == kProtoEsp) {
+            spi = load32(d + 20);  // esp::peek_spi's IPv4 shortcut, inline; the engine validates the rest
+            found = true;
+        } else {
+            found = peek_spi(views[n], &spi, &why);
+        }
+        uint32_t slot = SadTable::kNone;
+        if (found) {
+            if (!have_last || spi != last_spi) {
+                last_spi = spi, last_slot = t_->sad->find(spi), have_last = true;
+            }
+            slot = last_slot;
+        }
         // Each inbound SA's replay window has one writer: its owner worker.
         if (slot != SadTable::kNone && !handed_off && !handoff_.empty() && t_->sas[slot].owner != plan_.index) {
             if (rte_ring_mp_enqueue(handoff_[t_->sas[slot].owner], m) != 0)
