@@ -171,6 +171,22 @@ inline void write_esp_header(uint8_t* esp, uint32_t spi, uint64_t seq)
     std::memcpy(esp + 8, &b, 8);
 }
 
+// The ESP header of an outbound packet whose trailer and outer headers are
+// written, and the GCM job over its text_len bytes after the IV.
+template <class Work>
+[[gnu::always_inline]] inline void set_encrypt_job(Work& w, const Sa& s, uint8_t* esp, uint64_t seq, uint32_t text_len)
+{
+    write_esp_header(esp, s.spi(), seq);
+    fill_iv(w, s, __builtin_bswap64(seq));
+    fill_aad(w, s, esp, seq);
+    w.key = &s.gcm_key();
+    w.aes256 = s.aead() == Aead::AesGcm256;
+    w.text = esp + kEspHeaderLen + kIvLen;
+    w.text_len = text_len;
+    w.icv = w.text + w.text_len;
+    w.active = true;
+}
+
 // Trailer: pad bytes 1, 2, 3 ..., pad length, next header, as one 8-byte
 // store (pad <= 3). The bytes past the trailer land where the ICV goes.
 inline void write_trailer(uint8_t* tail, uint32_t pad, uint8_t next_header)
@@ -391,6 +407,23 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             return true;
         };
 
+        // The checks every packet passes before it is changed (its size
+        // after encryption is len_front + grow_back), then its sequence
+        // number; false with st[i] set when it cannot be encrypted.
+        auto room_and_seq = [&](uint32_t i, const Packet& p, Sa* s, uint32_t len_front, uint32_t max_len,
+                                uint32_t grow_front, uint32_t grow_back, uint64_t* seq) __attribute__((always_inline)) {
+            if (len_front + grow_back > max_len)
+                st[i] = Status::TooBig;
+            else if (p.headroom < grow_front)
+                st[i] = Status::NoHeadroom;
+            else if (p.tailroom < grow_back)
+                st[i] = Status::NoTailroom;
+            else if (!take_seq(i, s, seq))
+                st[i] = Status::SeqExhausted;
+            else
+                return true;
+            return false;
+        };
         auto prepare = [&](uint32_t i) __attribute__((always_inline)) {
             Work& w = work_[i];
             w.active = false;
@@ -420,37 +453,15 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
                 constexpr uint32_t kFront = kIpv4MinHeader + kEspHeaderLen + kIvLen;
                 uint32_t pad = (2u - ip_len) & 3u;  // payload + trailer to a multiple of 4
                 uint32_t grow_back = pad + kTrailerLen + kIcvLen;
-                if (ip_len + kFront + grow_back > 65535u) {
-                    st[i] = Status::TooBig;
+                if (!room_and_seq(i, p, s, ip_len + kFront, 65535u, kFront, grow_back, &seq))
                     return;
-                }
-                if (p.headroom < kFront) {
-                    st[i] = Status::NoHeadroom;
-                    return;
-                }
-                if (p.tailroom < grow_back) {
-                    st[i] = Status::NoTailroom;
-                    return;
-                }
-                if (!take_seq(i, s, &seq)) {
-                    st[i] = Status::SeqExhausted;
-                    return;
-                }
                 const uint8_t* inner = p.data;
                 write_trailer(p.data + ip_len, pad, (inner[0] >> 4) == 4 ? kProtoIpv4 : kProtoIpv6);
                 p.prepend(kFront);
                 p.append(grow_back);
                 write_outer_v4(p.data, *s, inner, p.len, seq);
                 uint8_t* esp = p.data + kIpv4MinHeader;
-                write_esp_header(esp, s->spi(), seq);
-                fill_iv(w, *s, __builtin_bswap64(seq));
-                fill_aad(w, *s, esp, seq);
-                w.key = &s->gcm_key();
-                w.aes256 = s->aead() == Aead::AesGcm256;
-                w.text = esp + kEspHeaderLen + kIvLen;
-                w.text_len = ip_len + pad + kTrailerLen;
-                w.icv = w.text + w.text_len;
-                w.active = true;
+                set_encrypt_job(w, *s, esp, seq, ip_len + pad + kTrailerLen);
                 st[i] = Status::Ok;
                 return;
             }
@@ -481,24 +492,10 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             uint32_t encap = s->udp_encap() ? kUdpHeader : 0;
             uint32_t grow_front = outer + encap + kEspHeaderLen + kIvLen;
             uint32_t grow_back = pad + kTrailerLen + kIcvLen;
-            uint32_t new_len = p.len + grow_front + grow_back;
             bool out_v4 = s->mode() == Mode::Tunnel ? c.tunnel_src.is_v4() : v4;
-            if (new_len > (out_v4 ? 65535u : 65535u + kIpv6Header)) {
-                st[i] = Status::TooBig;
+            if (!room_and_seq(i, p, s, p.len + grow_front, out_v4 ? 65535u : 65535u + kIpv6Header, grow_front,
+                              grow_back, &seq))
                 return;
-            }
-            if (p.headroom < grow_front) {
-                st[i] = Status::NoHeadroom;
-                return;
-            }
-            if (p.tailroom < grow_back) {
-                st[i] = Status::NoTailroom;
-                return;
-            }
-            if (!take_seq(i, s, &seq)) {
-                st[i] = Status::SeqExhausted;
-                return;
-            }
             write_trailer(p.data + p.len, pad, next_header);
 
             // Front: tunnel mode writes the outer header in front of the inner one,
@@ -525,15 +522,7 @@ void EspEngine::encrypt_burst(Packet* pkts, Sa* const* sas, uint32_t total, Stat
             }
             if (encap) [[unlikely]]
                 write_udp_header(p, *s, outer + keep, out_v4, &w);
-            write_esp_header(esp, s->spi(), seq);
-            fill_iv(w, *s, __builtin_bswap64(seq));
-            fill_aad(w, *s, esp, seq);
-            w.key = &s->gcm_key();
-            w.aes256 = s->aead() == Aead::AesGcm256;
-            w.text = esp + kEspHeaderLen + kIvLen;
-            w.text_len = payload + pad + kTrailerLen;
-            w.icv = w.text + w.text_len;
-            w.active = true;
+            set_encrypt_job(w, *s, esp, seq, payload + pad + kTrailerLen);
             st[i] = Status::Ok;
         };
         // Each packet is encrypted kEncryptLag packets after it was prepared:
