@@ -674,6 +674,10 @@ def plots(lab, a):
         labels = ["%s %s %d" % (r["size"], r["dir"], r["key_bits"]) for r in one]
         xs = range(len(one))
         def cpu_or_wall(r, a_key, b_key):
+            if r.get("round_rates"):  # --repeat: best round of each, as the best-round table
+                best = [max((x[k] for x in r["round_rates"] if x.get(k)), default=None)
+                        for k in (a_key + "_cpu", b_key + "_cpu")]
+                return ratio(best[0], best[1]) or 0
             return ratio(r.get(a_key + "_cpu"), r.get(b_key + "_cpu")) or ratio(r.get(a_key), r.get(b_key)) or 0
         ax.bar([x - 0.2 for x in xs], [cpu_or_wall(r, "ipsecgw", "secgw") for r in one], 0.4,
                label="ipsecgw / ipsec-secgw")
@@ -684,8 +688,8 @@ def plots(lab, a):
         ax.set_xticks(list(xs))
         ax.set_xticklabels(labels, rotation=60, fontsize=7)
         ax.legend(fontsize=8)
-        ax.set_title("1 worker, per CPU-second: ratios (targets: 1.5x secgw at 64 B, 0.9 of ceiling at 1420 B)",
-                     fontsize=9)
+        ax.set_title("1 worker, per CPU-second%s: ratios (targets: 1.5x secgw at 64 B, 0.9 of ceiling at 1420 B)" % (
+                     ", best round of each" if any(r.get("round_rates") for r in one) else ""), fontsize=9)
         fig.tight_layout()
         fig.savefig(os.path.join(a.out, "ratios.png"), dpi=110)
         plt.close(fig)
