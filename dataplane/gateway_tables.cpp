@@ -1,13 +1,12 @@
 #include "dataplane/gateway_tables.hpp"
 
-#include "gateway/inner_check.hpp"
-
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
 
 namespace ipsecgw::dataplane {
+
 GatewayTables::GatewayTables(gateway::GatewayConfig& cfg, const std::string& name)
     : GatewayTables(cfg, name, TablesBuild{})
 {

@@ -19,10 +19,10 @@
 #include "dataplane/lcore_counters.hpp"
 #include "dataplane/route_lookup.hpp"
 #include "dataplane/sad_table.hpp"
-#include "gateway/inner_check.hpp"
 #include "dataplane/spd_classifier.hpp"
 #include "esp/sa.hpp"
 #include "gateway/gateway_config.hpp"
+#include "gateway/inner_check.hpp"
 
 namespace ipsecgw::dataplane {
 

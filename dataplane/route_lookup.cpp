@@ -8,8 +8,6 @@
 namespace ipsecgw::dataplane {
 namespace {
 
-uint32_t host4(const uint8_t* b) { return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3]; }
-
 rte_ether_addr to_ether(const gateway::MacAddress& m)
 {
     rte_ether_addr e;

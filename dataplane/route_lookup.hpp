@@ -36,7 +36,7 @@ public:
     bool lookup4(const uint8_t* dst, uint16_t* port, const rte_ether_addr** mac, bool* no_route) const
     {
         uint32_t hop, neigh = 0;
-        uint32_t a = uint32_t(dst[0]) << 24 | uint32_t(dst[1]) << 16 | uint32_t(dst[2]) << 8 | dst[3];
+        uint32_t a = host4(dst);
         if (rte_lpm_lookup(routes4_, a, &hop) != 0) {
             *no_route = true;
             return false;
@@ -58,6 +58,11 @@ public:
     }
 
 private:
+    // rte_lpm keys IPv4 addresses in host order.
+    static uint32_t host4(const uint8_t* b)
+    {
+        return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
+    }
     bool finish(uint32_t hop, bool have_neigh, uint32_t neigh, uint16_t* port, const rte_ether_addr** mac,
                 bool* no_route) const
     {

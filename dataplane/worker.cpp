@@ -349,16 +349,8 @@ void Worker::inbound_esp(rte_mbuf** all, uint32_t n_all, bool handed_off)
         views[n] = view_of(m);
         uint32_t spi = 0;
         esp::Status why;
-        const uint8_t* d = views[n].data;
-        bool found;
-        if (views[n].len >= 28 && d[0] == 0x45 && d[9] == kProtoEsp) {
-            spi = load32(d + 20);  // esp::peek_spi's IPv4 shortcut, inline; the engine validates the rest
-            found = true;
-        } else {
-            found = peek_spi(views[n], &spi, &why);
-        }
         uint32_t slot = SadTable::kNone;
-        if (found) {
+        if (peek_spi(views[n], &spi, &why)) {
             if (!have_last || spi != last_spi) {
                 last_spi = spi, last_slot = t_->sad->find(spi), have_last = true;
             }

@@ -275,16 +275,8 @@ Status state_status(const Sa& sa)
 
 }  // namespace
 
-bool peek_spi(const Packet& pkt, uint32_t* spi, Status* why)
+bool peek_spi_parsed(const Packet& pkt, uint32_t* spi, Status* why)
 {
-    // The common case, plain ESP in an option-less IPv4 header, is read
-    // directly: decrypt_burst validates the whole outer header anyway (a bad
-    // checksum or length is dropped there, counted under the SA).
-    if (pkt.len >= kIpv4MinHeader + kEspHeaderLen && pkt.data[0] == 0x45 && pkt.data[9] == kProtoEsp) {
-        *spi = load32(pkt.data + kIpv4MinHeader);
-        *why = Status::Ok;
-        return true;
-    }
     OuterInfo o;
     Status s = parse_outer(pkt, &o);
     if (s == Status::Ok && o.ip_len < o.esp_off + kEspHeaderLen)

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "esp/ip_headers.hpp"
 #include "esp/packet.hpp"
 #include "esp/sa.hpp"
 #include "esp/status.hpp"
@@ -65,7 +66,17 @@ private:
 // ESP-in-UDP the SPI follows the UDP header. Returns false with *why set when
 // the packet is not a well-formed ESP packet (NotEsp: UDP carrying IKE's
 // non-ESP marker or a NAT keepalive). Plain ESP in an option-less IPv4
-// header is read without further checks (decrypt_burst makes them all).
-bool peek_spi(const Packet& pkt, uint32_t* spi, Status* why);
+// header is read without further checks (decrypt_burst makes them all);
+// inline, since the dataplane calls it once per received ESP packet.
+bool peek_spi_parsed(const Packet& pkt, uint32_t* spi, Status* why);  // the general case
+inline bool peek_spi(const Packet& pkt, uint32_t* spi, Status* why)
+{
+    if (pkt.len >= kIpv4MinHeader + kEspHeaderLen && pkt.data[0] == 0x45 && pkt.data[9] == kProtoEsp) {
+        *spi = load32(pkt.data + kIpv4MinHeader);
+        *why = Status::Ok;
+        return true;
+    }
+    return peek_spi_parsed(pkt, spi, why);
+}
 
 }  // namespace ipsecgw::esp
